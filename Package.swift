@@ -1,0 +1,35 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "Retrovisor",
+  products: [
+    .executable(name: "retrovisor", targets: ["retrovisor"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    // C shim over <linux/kvm.h>: fixed-argument ioctl wrappers and request constants.
+    .target(name: "CKVM"),
+    // Thin typed Swift over the KVM ioctls.
+    .target(name: "KVM", dependencies: ["CKVM"]),
+    // The virtual platform: memory map, port bus, devices, loaders, virtual clock, run loop.
+    .target(name: "Machine", dependencies: ["KVM"]),
+    // Recording file format: header, checksummed chunks, zstd, XXH3 (no KVM dependency).
+    .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+    .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+    .target(name: "Recording", dependencies: ["CZstd", "CXXHash"]),
+    .executableTarget(
+      name: "retrovisor",
+      dependencies: [
+        "Machine",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "MachineTests", dependencies: ["Machine"]),
+    .testTarget(name: "IntegrationTests", dependencies: ["Machine"]),
+    .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
+  ],
+  swiftLanguageModes: [.v6]
+)
