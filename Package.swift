@@ -23,7 +23,7 @@ let package = Package(
     .executableTarget(
       name: "retrovisor",
       dependencies: [
-        "Machine",
+        "Machine", "KVM",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

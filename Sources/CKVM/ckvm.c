@@ -38,7 +38,23 @@ int ckvm_install_kick_handler(int signo) {
   sa.sa_handler = ckvm_kick_handler;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: KVM_RUN must return EINTR
-  return sigaction(signo, &sa, NULL);
+  if (sigaction(signo, &sa, NULL) != 0) return -1;
+  // A parent may have spawned us with the signal blocked (posix_spawn inherits the mask):
+  // a blocked kick would never interrupt KVM_RUN.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, signo);
+  return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+int ckvm_unblock_termination_signals(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGQUIT);
+  return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 uint64_t ckvm_current_thread(void) { return (uint64_t)pthread_self(); }

@@ -174,7 +174,7 @@ public final class VCPU {
       return .shutdown
     case KVM_EXIT_DEBUG:
       let a = r.debug.arch
-      return .debug(DebugExit(pc: a.pc, exception: a.exception, dr6: a.dr6, dr7: a.dr7))
+      return .debug(DebugEvent(pc: a.pc, exception: a.exception, dr6: a.dr6, dr7: a.dr7))
     case KVM_EXIT_IRQ_WINDOW_OPEN:
       return .interruptWindowOpen
     case KVM_EXIT_INTERNAL_ERROR:
@@ -203,6 +203,11 @@ public struct KickHandle: Sendable {
   public static func prepareCurrentThread() -> UInt64 {
     _ = ckvm_install_kick_handler(signal)
     return ckvm_current_thread()
+  }
+
+  /// Called first thing by programs: see `ckvm_unblock_termination_signals`.
+  public static func unblockTerminationSignals() {
+    _ = ckvm_unblock_termination_signals()
   }
 
   public func kick(thread: UInt64) {

@@ -8,7 +8,7 @@ public enum VCPUExit: Sendable, Equatable {
   /// Triple fault or another shutdown condition.
   case shutdown
   /// A debug exit: single-step, hardware or software breakpoint.
-  case debug(DebugExit)
+  case debug(DebugEvent)
   /// The guest can take an interrupt now (`request_interrupt_window` was set).
   case interruptWindowOpen
   /// KVM could not emulate or handle something (`suberror`, plus up to 16 words of detail).
@@ -38,7 +38,7 @@ public struct MMIOExit: Sendable, Equatable {
   public var data: UInt64
 }
 
-public struct DebugExit: Sendable, Equatable {
+public struct DebugEvent: Sendable, Equatable {
   public var pc: UInt64
   public var exception: UInt32
   public var dr6: UInt64

@@ -65,7 +65,7 @@ public final class Platform {
     debugExit = DebugExit(onExit: { stop.request(.debugExit(value: $0)) })
     post = PostCodePort()
     port92 = FastA20Reset(onReset: { stop.request(.reset(source: "port 0x92")) })
-    i8042 = I8042(onReset: { stop.request(.reset(source: "i8042 reset command")) })
+    i8042 = I8042(lines: pic, onReset: { stop.request(.reset(source: "i8042 reset command")) })
     for device: any PortDevice in [pic, pit, uart, cmos, portB, debugExit, post, port92, i8042] {
       do { try bus.register(device) } catch { throw .invalidConfiguration("\(error)") }
     }

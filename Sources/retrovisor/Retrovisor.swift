@@ -1,4 +1,5 @@
 import ArgumentParser
+import KVM
 
 @main
 struct Retrovisor: ParsableCommand {
@@ -7,4 +8,14 @@ struct Retrovisor: ParsableCommand {
     abstract: "A time-travel debugger for guest operating systems on KVM.",
     subcommands: [RunCommand.self, BenchCommand.self]
   )
+
+  static func main() {
+    KickHandle.unblockTerminationSignals()
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      exit(withError: error)
+    }
+  }
 }

@@ -60,6 +60,9 @@ uint8_t *ckvm_run_io_data(struct kvm_run *run);
 /// Installs a do-nothing handler for `signo` without SA_RESTART, so a signal sent to the vCPU
 /// thread makes KVM_RUN return EINTR (the "kick"), and the handler consumes the signal.
 int ckvm_install_kick_handler(int signo);
+/// Unblocks SIGINT, SIGTERM, SIGHUP and SIGQUIT for the calling thread (and threads it creates
+/// later): a parent that spawned us with them blocked must still be able to stop us.
+int ckvm_unblock_termination_signals(void);
 /// pthread_kill on the calling thread's id taken earlier (pthread_t is opaque to Swift).
 uint64_t ckvm_current_thread(void);
 int ckvm_kick_thread(uint64_t thread, int signo);

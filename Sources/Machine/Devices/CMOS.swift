@@ -81,7 +81,7 @@ public final class CMOS: PortDevice {
     ram[Int(Self.regD)] = 0x80  // valid RAM and time (battery good)
   }
 
-  public var portRanges: [ClosedRange<UInt16>] { [0x70...0x71] }
+  public let portRanges: [ClosedRange<UInt16>] = [0x70...0x71]
 
   /// The RTC's date at the current virtual time, without the guest observing it.
   public var currentDate: DateTime { Self.dateTime(fromUnixSeconds: currentSeconds(at: clock.now)) }

@@ -3,6 +3,7 @@
 public final class DebugExit: PortDevice {
   public let name: String
   public let base: UInt16
+  public let portRanges: [ClosedRange<UInt16>]
   private let onExit: (UInt32) -> Void
   /// The last value written, if any: the guest's exit request is part of the machine state.
   public private(set) var lastValue: UInt32?
@@ -11,6 +12,7 @@ public final class DebugExit: PortDevice {
   public init(name: String = "debugexit", base: UInt16 = 0xF4, onExit: @escaping (UInt32) -> Void) {
     self.name = name
     self.base = base
+    self.portRanges = [base...(base > 0xFFFC ? 0xFFFF : base + 3)]
     self.onExit = onExit
   }
 
@@ -18,8 +20,6 @@ public final class DebugExit: PortDevice {
   public static func exitStatus(for value: UInt32) -> Int32 {
     Int32(((value << 1) | 1) & 0xFF)
   }
-
-  public var portRanges: [ClosedRange<UInt16>] { [base...(base &+ 3)] }
 
   public func read(port: UInt16, size: Int) -> UInt32 {
     DevicePortAccess.allOnes(size: size)

@@ -11,7 +11,7 @@ public final class FastA20Reset: PortDevice {
     self.onReset = onReset
   }
 
-  public var portRanges: [ClosedRange<UInt16>] { [0x92...0x92] }
+  public let portRanges: [ClosedRange<UInt16>] = [0x92...0x92]
 
   /// Whether the guest has A20 enabled. Memory does not wrap either way; the bit is kept so
   /// firmware reads back what it set.

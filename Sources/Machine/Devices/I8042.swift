@@ -49,7 +49,7 @@ public final class I8042: PortDevice {
     self.onReset = onReset
   }
 
-  public var portRanges: [ClosedRange<UInt16>] { [0x60...0x60, 0x64...0x64] }
+  public let portRanges: [ClosedRange<UInt16>] = [0x60...0x60, 0x64...0x64]
 
   public var status: UInt8 {
     var value = Self.statusUnlocked

@@ -14,7 +14,7 @@ public final class PIC8259Pair: PortDevice, InterruptLines {
     self.name = name
   }
 
-  public var portRanges: [ClosedRange<UInt16>] { [0x20...0x21, 0xA0...0xA1, 0x4D0...0x4D1] }
+  public let portRanges: [ClosedRange<UInt16>] = [0x20...0x21, 0xA0...0xA1, 0x4D0...0x4D1]
 
   // MARK: Interrupt lines
 

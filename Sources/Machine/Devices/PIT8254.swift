@@ -17,7 +17,7 @@ public final class PIT8254: PortDevice {
     self.lines = lines
   }
 
-  public var portRanges: [ClosedRange<UInt16>] { [0x40...0x43] }
+  public let portRanges: [ClosedRange<UInt16>] = [0x40...0x43]
 
   // MARK: Engine side
 

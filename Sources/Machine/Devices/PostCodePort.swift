@@ -8,7 +8,7 @@ public final class PostCodePort: PortDevice {
     self.name = name
   }
 
-  public var portRanges: [ClosedRange<UInt16>] { [0x80...0x80] }
+  public let portRanges: [ClosedRange<UInt16>] = [0x80...0x80]
 
   public func read(port: UInt16, size: Int) -> UInt32 {
     DevicePortAccess.allOnes(size: size)

@@ -14,7 +14,7 @@ public final class SystemControlPortB: PortDevice {
     self.pit = pit
   }
 
-  public var portRanges: [ClosedRange<UInt16>] { [0x61...0x61] }
+  public let portRanges: [ClosedRange<UInt16>] = [0x61...0x61]
 
   /// Bit 1: whether the speaker would sound (kept only so the guest reads back what it wrote).
   public var speakerData: Bool { control & 0x02 != 0 }

@@ -10,6 +10,7 @@ public final class UART16550: PortDevice {
   public let name: String
   public let base: UInt16
   public let irq: Int
+  public let portRanges: [ClosedRange<UInt16>]
   private let lines: any InterruptLines
   private let output: ([UInt8]) -> Void
 
@@ -62,12 +63,11 @@ public final class UART16550: PortDevice {
   ) {
     self.name = name
     self.base = base
+    self.portRanges = [base...(base > 0xFFF8 ? 0xFFFF : base + 7)]
     self.irq = irq
     self.lines = lines
     self.output = output
   }
-
-  public var portRanges: [ClosedRange<UInt16>] { [base...(base &+ 7)] }
 
   // MARK: Host side
 

@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+
+/// Boots every test guest with `retrovisor run` on /dev/kvm and checks its exact console output.
+@Suite(.serialized)
+struct GuestRunTests {
+  @Test(arguments: guestExpectations)
+  func guestRunsToItsExpectedOutput(_ guest: GuestExpectation) throws {
+    let result = try retrovisor(["run", Paths.guest(guest.name)], stdin: guest.input.map { Data($0.utf8) }, timeout: 30)
+    #expect(!result.timedOut)
+    #expect(result.stdout == guest.output)
+    #expect(result.status == guest.status, "stderr: \(result.stderr)")
+  }
+
+  @Test func echoTakesInputArrivingWhileItRuns() throws {
+    // Input through a shell pipe that trickles lines in with pauses, not all at once.
+    let script = "(sleep 0.3; printf 'one\\n'; sleep 0.2; printf 'two\\nquit\\n') | '\(Paths.retrovisor)' run '\(Paths.guest("echo"))'"
+    let result = try runProcess("/bin/sh", ["-c", script], timeout: 30)
+    #expect(result.stdout == "echo ready\necho: one\necho: two\nbye\n")
+    #expect(result.status == 1)
+  }
+
+  @Test func verboseReportsStatisticsAndTheSpinGuestWasPreempted() throws {
+    let result = try retrovisor(["run", "--verbose", Paths.guest("spin")], timeout: 30)
+    #expect(result.status == 1)
+    #expect(result.stderr.contains("Multiboot ELF32 kernel"))
+    // The spin guest never exits on its own while waiting: its ticks arrive through kicks.
+    let kicked = result.stderr.firstMatch(of: /kicked (\d+)\)/).flatMap { Int($0.1) } ?? 0
+    #expect(kicked >= 10, "stderr: \(result.stderr)")
+    #expect(result.stderr.contains("interrupts injected 20"))
+  }
+}
