@@ -20,10 +20,12 @@ let package = Package(
     .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
     .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
     .target(name: "Recording", dependencies: ["CZstd", "CXXHash"]),
+    // Recording, replay, snapshots, positions: the engine both front ends drive.
+    .target(name: "TimeTravel", dependencies: ["Machine", "KVM", "Recording"]),
     .executableTarget(
       name: "retrovisor",
       dependencies: [
-        "Machine", "KVM",
+        "Machine", "KVM", "TimeTravel",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

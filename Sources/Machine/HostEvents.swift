@@ -52,6 +52,8 @@ public final class HostEvents: @unchecked Sendable {
   public func stop() {
     locked {
       stopped = true
+      // The vCPU may be gone after this: nothing may kick it any more.
+      target = nil
       pthread_cond_broadcast(cond)
     }
   }
@@ -87,6 +89,8 @@ public final class HostEvents: @unchecked Sendable {
       return input
     }
   }
+
+  public var hasInput: Bool { locked { !input.isEmpty } }
 
   public var isInputClosed: Bool { locked { inputClosed && input.isEmpty } }
 

@@ -85,7 +85,7 @@ public final class Platform {
     return boot
   }
 
-  private func mapFirmware(_ image: [UInt8]) throws(MachineError) {
+  public func mapFirmware(_ image: [UInt8]) throws(MachineError) {
     let size = (UInt64(image.count) + 0xFFF) & ~0xFFF
     do {
       let rom = try GuestMemory(size: size)
@@ -99,7 +99,7 @@ public final class Platform {
   }
 
   /// Answers an MMIO access that no device claims: reads see all-ones, writes are dropped.
-  func handleUnclaimedMMIO(_ access: MMIOExit) {
+  public func handleUnclaimedMMIO(_ access: MMIOExit) {
     unknownMMIO[access.address, default: 0] += 1
     if !access.isWrite { vcpu.completeMMIORead(UInt64.max) }
   }

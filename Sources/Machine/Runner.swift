@@ -14,7 +14,11 @@ public final class Runner {
   public let platform: Platform
   public let events: HostEvents
   public private(set) var statistics = RunStatistics()
-  private let pacer: HostPacedClockSource
+  /// Deterministic exits handled so far: the position in the recording sense.
+  public private(set) var exitIndex: UInt64 = 0
+  public weak var observer: (any RunObserver)?
+  public let pacer: HostPacedClockSource
+  private var lastExitWasKick = false
 
   public init(platform: Platform, events: HostEvents) {
     self.platform = platform
@@ -40,6 +44,7 @@ public final class Runner {
         case .reset(let source): return .reset(source: source)
         }
       }
+      if lastExitWasKick { try noteKickPointIfDelivering() }
       deliverDueTime()
       deliverInput()
       try injectPendingInterrupt()
@@ -47,18 +52,24 @@ public final class Runner {
 
       let exit: VCPUExit
       do { exit = try vcpu.run() } catch { throw MachineError.kvm(error) }
+      lastExitWasKick = exit == .interrupted
+      if !lastExitWasKick { exitIndex += 1 }
       switch exit {
       case .io(let io):
         statistics.count(.io)
-        handle(io)
+        platform.emulate(io)
+        try observer?.exitHandled(index: exitIndex, platform: platform)
       case .mmio(let access):
         statistics.count(.mmio)
         platform.handleUnclaimedMMIO(access)
+        try observer?.exitHandled(index: exitIndex, platform: platform)
       case .hlt:
         statistics.count(.hlt)
+        try observer?.exitHandled(index: exitIndex, platform: platform)
         try waitWhileHalted()
       case .interruptWindowOpen:
         statistics.count(.window)
+        try observer?.exitHandled(index: exitIndex, platform: platform)
       case .interrupted:
         statistics.count(.interrupted)
       case .shutdown:
@@ -77,46 +88,33 @@ public final class Runner {
     }
   }
 
+  /// After a kick, anything the engine does changes the guest at a point no exit marks: tell
+  /// the observer first, so it can identify the point (design.md, contract point 4).
+  private func noteKickPointIfDelivering() throws {
+    let timeDue = platform.pit.nextDeadline.map { pacer.elapsed() >= $0 } ?? false
+    let injecting = platform.pic.hasPendingInterrupt && platform.vcpu.readyForInterruptInjection
+    if timeDue || events.hasInput || injecting {
+      try observer?.kickPoint(afterExit: exitIndex, platform: platform)
+    }
+  }
+
   /// Timer deadlines that host time has passed: guest time jumps to the deadline, never beyond,
   /// so what the guest sees follows from the deadline alone.
   private func deliverDueTime() {
     guard let due = platform.pit.nextDeadline, pacer.elapsed() >= due else { return }
-    platform.clock.advance(to: due)
-    platform.pit.fireDue()
+    platform.deliverTime(due)
+    observer?.deliveredTime(due)
   }
 
   private func deliverInput() {
     let bytes = events.takeInput()
-    if !bytes.isEmpty { platform.uart.receive(bytes) }
+    guard !bytes.isEmpty else { return }
+    platform.uart.receive(bytes)
+    observer?.deliveredInput(bytes)
   }
 
   private func injectPendingInterrupt() throws {
-    let vcpu = platform.vcpu
-    guard platform.pic.hasPendingInterrupt else {
-      vcpu.requestInterruptWindow = false
-      return
-    }
-    if vcpu.readyForInterruptInjection, let vector = platform.pic.acknowledge() {
-      do { try vcpu.injectInterrupt(vector: vector) } catch { throw MachineError.kvm(error) }
-      statistics.interruptsInjected += 1
-    }
-    // One injection per entry: ask for the next window if more are waiting.
-    vcpu.requestInterruptWindow = platform.pic.hasPendingInterrupt
-  }
-
-  private func handle(_ io: IOExit) {
-    let data = platform.vcpu.ioData
-    for i in 0..<io.count {
-      let slot = data + i * io.size
-      if io.isWrite {
-        var value: UInt32 = 0
-        for b in 0..<io.size { value |= UInt32(slot[b]) << (8 * b) }
-        platform.bus.write(port: io.port, size: io.size, value: value)
-      } else {
-        let value = platform.bus.read(port: io.port, size: io.size)
-        for b in 0..<io.size { slot[b] = UInt8(truncatingIfNeeded: value >> (8 * b)) }
-      }
-    }
+    if try platform.injectPendingInterrupt() { statistics.interruptsInjected += 1 }
   }
 
   /// HLT: sleep on the host until the next timer deadline or serial input, then deliver it.
@@ -139,17 +137,6 @@ public final class Runner {
   }
 
   private func fault(_ kind: GuestFault.Kind) -> GuestFault {
-    let vcpu = platform.vcpu
-    let regs = try? vcpu.registers()
-    let sregs = try? vcpu.specialRegisters()
-    var code: [UInt8] = []
-    if let regs, let sregs {
-      let linear = sregs.is64BitCode ? regs.rip : sregs.cs.base &+ regs.rip
-      let physical = sregs.isPaging ? ((try? vcpu.translate(linear)) ?? nil) : linear
-      if let physical {
-        code = platform.memory.bytes(at: physical, count: 16) ?? platform.memory.bytes(at: physical, count: 1) ?? []
-      }
-    }
-    return GuestFault(kind: kind, registers: regs, specialRegisters: sregs, codeBytes: code)
+    platform.fault(kind)
   }
 }

@@ -10,6 +10,8 @@ enum ExitStatus {
   static let hostError: Int32 = 2
   /// The guest crashed: triple fault, emulation failure, failed entry, halted forever.
   static let guestFault: Int32 = 4
+  /// Replay no longer matches the recording.
+  static let divergence: Int32 = 5
 
   /// QEMU's isa-debug-exit convention: writing V exits with (V << 1) | 1.
   static func debugExit(_ value: UInt32) -> Int32 {

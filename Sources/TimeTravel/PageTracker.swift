@@ -1,0 +1,106 @@
+import KVM
+import Machine
+import Recording
+
+/// Tracks guest RAM by page: which pages the guest wrote since the last reference point
+/// (a snapshot) and the content hash of every page as of the last time it was looked at.
+///
+/// KVM's dirty log is cleared on every harvest, so harvests are OR'ed into `dirty` here: the
+/// set then always means "written since the last reference point", whoever harvested.
+final class PageTracker {
+  static let pageSize = 4096
+  let memory: GuestMemory
+  let vm: VirtualMachine
+  let pageCount: Int
+  private(set) var dirty: [UInt64]
+  /// Content hash of every page, valid for pages not in `dirty`.
+  private(set) var hashes: [Hash128]
+
+  init(memory: GuestMemory, vm: VirtualMachine) {
+    self.memory = memory
+    self.vm = vm
+    pageCount = Int(memory.size) / Self.pageSize
+    dirty = [UInt64](repeating: 0, count: (pageCount + 63) / 64)
+    hashes = [Hash128](repeating: Self.zeroPageHash, count: pageCount)
+  }
+
+  static let zeroPage = [UInt8](repeating: 0, count: pageSize)
+  static let zeroPageHash = ContentHash.of(zeroPage)
+
+  /// Pulls KVM's dirty bitmap into `dirty`.
+  func harvest() throws {
+    let bits = try vm.dirtyLog(slot: Platform.ramSlot, pages: pageCount)
+    for i in 0..<dirty.count { dirty[i] |= bits[i] }
+  }
+
+  func markAllDirty() {
+    for i in 0..<dirty.count { dirty[i] = ~0 }
+    if pageCount % 64 != 0 { dirty[dirty.count - 1] = (1 << UInt64(pageCount % 64)) - 1 }
+  }
+
+  var dirtyPages: [Int] {
+    var pages: [Int] = []
+    for (word, bits) in dirty.enumerated() where bits != 0 {
+      var b = bits
+      while b != 0 {
+        let bit = b.trailingZeroBitCount
+        pages.append(word * 64 + bit)
+        b &= b - 1
+      }
+    }
+    return pages
+  }
+
+  func pageBytes(_ page: Int) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(start: memory.pointer + page * Self.pageSize, count: Self.pageSize)
+  }
+
+  /// Hash of the dirty set (page numbers and contents) without changing it: what identifies a
+  /// kicked point together with the registers.
+  func dirtyContentHash(into hasher: inout StateHasher) {
+    for page in dirtyPages {
+      hasher.update(UInt32(page))
+      hasher.update(pageBytes(page))
+    }
+  }
+
+  /// Re-hashes the dirty pages, clears the dirty set and returns the pages whose hash changed.
+  func settle() -> [(page: Int, hash: Hash128)] {
+    var changed: [(Int, Hash128)] = []
+    for page in dirtyPages {
+      let h = ContentHash.of(pageBytes(page))
+      if h != hashes[page] {
+        hashes[page] = h
+        changed.append((page, h))
+      }
+    }
+    for i in 0..<dirty.count { dirty[i] = 0 }
+    return changed
+  }
+
+  /// Hash of all of RAM, from the per-page hashes (call `settle()` first).
+  func ramHash(into hasher: inout StateHasher) {
+    hashes.withUnsafeBufferPointer { buffer in
+      for h in buffer { hasher.update(h) }
+    }
+  }
+
+  /// Makes RAM equal to `target` (a full page map), copying only pages that may differ.
+  func restore(to target: [Hash128], pages: (Hash128) -> [UInt8]?) throws(ReplayError) {
+    for page in 0..<pageCount {
+      let isDirty = dirty[page / 64] & (1 << UInt64(page % 64)) != 0
+      guard isDirty || hashes[page] != target[page] else { continue }
+      guard let data = pages(target[page]) else {
+        throw ReplayError.damaged("page content \(target[page]) is missing from the recording")
+      }
+      memory.store(data, at: UInt64(page * Self.pageSize))
+      hashes[page] = target[page]
+    }
+    for i in 0..<dirty.count { dirty[i] = 0 }
+  }
+
+  /// Forgets writes reported by KVM so far (after a restore from user space).
+  func discardKVMDirtyLog() throws {
+    _ = try vm.dirtyLog(slot: Platform.ramSlot, pages: pageCount)
+  }
+}

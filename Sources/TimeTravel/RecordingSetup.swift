@@ -1,0 +1,47 @@
+import Machine
+import Recording
+
+/// What a recording says about the machine it was made on: stored in the file header and
+/// checked on replay.
+public struct RecordingSetup: Sendable, Equatable {
+  public var configuration: MachineConfiguration
+  public var imageName: String
+  public var imageHash: Hash128
+  public var imageKind: String
+  public var commandLine: String
+
+  public init(configuration: MachineConfiguration, imageName: String, image: [UInt8], imageKind: String, commandLine: String) {
+    self.configuration = configuration
+    self.imageName = imageName
+    self.imageHash = ContentHash.of(image)
+    self.imageKind = imageKind
+    self.commandLine = commandLine
+  }
+
+  var header: RecordingHeader {
+    var w = ByteWriter()
+    w.write(configuration.memorySize)
+    return RecordingHeader(
+      imageName: imageName, imageHash: imageHash, machineConfiguration: w.bytes,
+      createdUnixSeconds: UInt64(max(0, time(nil))),
+      extra: ["imageKind": imageKind, "commandLine": commandLine, "engine": "retrovisor 0.1"])
+  }
+
+  init(header: RecordingHeader) throws(ReplayError) {
+    var r = ByteReader(header.machineConfiguration)
+    do {
+      configuration = MachineConfiguration(memorySize: try r.readUInt64("machineConfiguration.memorySize"))
+    } catch {
+      throw .damaged("header: \(error)")
+    }
+    do { try configuration.validate() } catch { throw .damaged("header: \(error)") }
+    imageName = header.imageName
+    imageHash = header.imageHash
+    imageKind = header.extra["imageKind"] ?? "unknown"
+    commandLine = header.extra["commandLine"] ?? ""
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif

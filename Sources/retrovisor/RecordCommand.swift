@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Machine
+import TimeTravel
+
+struct RecordCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "record",
+    abstract: "Boot a guest like `run` and record the whole run into a recording file.",
+    discussion: """
+      Every nondeterministic input (timer deadlines, clock readings, serial input, interrupts at
+      kicked points) is logged with its position, and snapshots of the whole machine are stored
+      in the file. The exit status is the guest's, as with `run`.
+      """
+  )
+
+  @OptionGroup var machine: MachineOptions
+
+  @Option(name: .shortAndLong, help: "Recording file to write.")
+  var output: String = "run.rvr"
+
+  @Option(name: .customLong("snapshot-interval"), help: "Guest milliseconds between snapshots.")
+  var snapshotInterval: UInt64 = 100
+
+  @Flag(name: .shortAndLong, help: "Print what was recorded on stderr.")
+  var verbose = false
+
+  func run() throws {
+    throw ExitCode(execute())
+  }
+
+  private func execute() -> Int32 {
+    let terminal = TerminalMode()
+    defer { terminal.restore() }
+    do {
+      guard snapshotInterval >= 1 else { throw ValidationError("--snapshot-interval must be at least 1 ms") }
+      let image = try machine.resolveImage()
+      let options = try machine.loadOptions()
+      let configuration = try machine.configuration()
+      let tap = OutputTap(forward: writeConsole)
+      let platform = try Platform(configuration: configuration, kvmPath: machine.kvm, console: tap.write)
+      let boot = try platform.load(image.bytes, kind: image.kind, options: options)
+      let setup = RecordingSetup(
+        configuration: configuration, imageName: image.name, image: image.bytes, imageKind: image.kind.rawValue,
+        commandLine: options.commandLine)
+      var recorderOptions = Recorder.Options()
+      recorderOptions.snapshotInterval = snapshotInterval * 1_000_000
+      let recorder = try Recorder(
+        path: output, platform: platform, setup: setup, tap: tap, firmware: boot.firmware, options: recorderOptions)
+
+      let events = HostEvents()
+      terminal.enterRaw()
+      events.startReading(fd: STDIN_FILENO, escapeQuits: terminal.isTerminal)
+      let runner = Runner(platform: platform, events: events)
+      recorder.attach(to: runner)
+      let outcome: RecordedOutcome
+      var status: Int32
+      do {
+        switch try runner.run() {
+        case .debugExit(let value):
+          outcome = .debugExit(value: value)
+          status = ExitStatus.debugExit(value)
+        case .reset(let source):
+          outcome = .reset(source: source)
+          status = ExitStatus.clean
+        case .userQuit:
+          outcome = .userQuit
+          status = ExitStatus.clean
+        }
+      } catch let fault as GuestFault {
+        terminal.restore()
+        printError(fault.description)
+        outcome = .fault(summary: fault.summary)
+        status = ExitStatus.guestFault
+      }
+      terminal.restore()
+      try recorder.finish(outcome: outcome, runner: runner)
+      if verbose {
+        let s = runner.statistics
+        printError(
+          "recorded \(output): \(runner.exitIndex) exits, \(recorder.snapshotCount) snapshots, \(recorder.bytesWritten) bytes, guest time \(String(format: "%.3f", Double(s.guestNanoseconds) / 1e9)) s"
+        )
+      }
+      return status
+    } catch let error as ValidationError {
+      printError(error.message)
+    } catch {
+      printError("\(error)")
+    }
+    return ExitStatus.hostError
+  }
+}

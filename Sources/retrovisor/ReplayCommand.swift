@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Machine
+import TimeTravel
+
+struct ReplayCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "replay",
+    abstract: "Replay a recording deterministically, checking the state at every snapshot.",
+    discussion: """
+      The guest's console output is printed again, byte for byte, and the exit status is the
+      recorded guest's. With --to, replay stops at that position and prints the registers.
+      Positions: an exit number (1234), exit+instructions (1234+56), start or end.
+      Status 5 means replay diverged from the recording (the report names where).
+      """
+  )
+
+  @Argument(help: "Recording file.")
+  var recording: String
+
+  @Option(name: .long, help: "Stop at this position and print the registers.")
+  var to: String?
+
+  @Option(name: .long, help: "The guest image: refused unless it is the one recorded.")
+  var image: String?
+
+  @Flag(name: .shortAndLong, help: "Do not print the guest's console output.")
+  var quiet = false
+
+  @Flag(name: .shortAndLong, help: "Print what was checked on stderr.")
+  var verbose = false
+
+  func run() throws {
+    throw ExitCode(execute())
+  }
+
+  private func execute() -> Int32 {
+    do {
+      let target = try to.map { try PositionSpec(parsing: $0) }
+      let archive = try RecordingArchive(path: recording)
+      if let damage = archive.damage {
+        printError("warning: \(recording): \(damage); replaying the intact part up to position \(archive.completeThrough)")
+      }
+      if let image {
+        try archive.verifyImage(try readFile(image, what: "image"), name: image)
+      }
+      var console: ([UInt8]) -> Void = { bytes in writeConsole(bytes) }
+      if quiet { console = { _ in } }
+      let replayer = try Replayer(archive: archive, console: console)
+      let stop: Replayer.Stop
+      switch target {
+      case .at(let p)?:
+        if p.instructions != 0 {
+          throw CLIError("instruction offsets within an exit interval (\(p)) need the time-travel engine: give an exit number")
+        }
+        stop = try replayer.seek(to: p.exit)
+      case .end?, nil:
+        stop = try replayer.run()
+      }
+      try replayer.verifyEnd(stop)
+      if verbose {
+        printError("replayed to position \(replayer.position): \(replayer.verifiedSnapshots) snapshot hashes verified")
+      }
+      switch stop {
+      case .reached(let p):
+        print("position \(p)")
+        let platform = replayer.platform
+        for line in RegisterDump.lines(try platform.vcpu.registers(), try platform.vcpu.specialRegisters()) { print(line) }
+        return ExitStatus.clean
+      case .finished(let outcome):
+        switch outcome {
+        case .debugExit(let v): return ExitStatus.debugExit(v)
+        case .fault(let s):
+          printError("guest fault (as recorded): \(s)")
+          return ExitStatus.guestFault
+        case .reset, .userQuit: return ExitStatus.clean
+        }
+      case .endOfLog(let p):
+        printError("end of the recorded log at position \(p) (the recording was cut short)")
+        return ExitStatus.clean
+      }
+    } catch let error as ReplayError {
+      printError("\(error)")
+      if case .divergence = error { return ExitStatus.divergence }
+    } catch let error as ValidationError {
+      printError(error.message)
+    } catch {
+      printError("\(error)")
+    }
+    return ExitStatus.hostError
+  }
+}
