@@ -18,6 +18,8 @@ public final class Runner {
   public private(set) var exitIndex: UInt64 = 0
   public weak var observer: (any RunObserver)?
   public let pacer: HostPacedClockSource
+  /// Host time a spinning guest may run past a timer deadline before it is kicked.
+  public static let kickGrace: UInt64 = 2_000_000
   private var lastExitWasKick = false
 
   public init(platform: Platform, events: HostEvents) {
@@ -48,7 +50,9 @@ public final class Runner {
       deliverDueTime()
       deliverInput()
       try injectPendingInterrupt()
-      events.arm(hostDeadline: platform.pit.nextDeadline.map { pacer.start &+ $0 })
+      // Kick only a guest still running well past its deadline: one that exits or halts soon
+      // gets its timer at that exit, a position replay finds without a breakpoint search.
+      events.arm(hostDeadline: platform.pit.nextDeadline.map { pacer.start &+ $0 &+ Self.kickGrace })
 
       let exit: VCPUExit
       do { exit = try vcpu.run() } catch { throw MachineError.kvm(error) }

@@ -106,11 +106,11 @@ public final class Replayer {
   // MARK: Navigation
 
   /// Moves to `target` from the nearest snapshot at or before it (or from here when that is closer).
-  public func seek(to target: UInt64) throws -> Stop {
+  public func seek(to target: UInt64, fromStart: Bool = false) throws -> Stop {
     guard target <= archive.finalPosition else {
       throw ReplayError.outOfRange("position \(target) is past the end of the recording (\(archive.finalPosition))")
     }
-    let index = archive.snapshotIndex(atOrBefore: target)
+    let index = fromStart ? 0 : archive.snapshotIndex(atOrBefore: target)
     if target < position || archive.snapshots[index].position > position {
       try restore(snapshot: index)
       tap.forgetForwarded()

@@ -24,6 +24,12 @@ struct ReplayCommand: ParsableCommand {
   @Option(name: .long, help: "The guest image: refused unless it is the one recorded.")
   var image: String?
 
+  @Flag(name: .long, help: "With --to: also print the full-state hash there (the hash snapshots store).")
+  var hash = false
+
+  @Flag(name: .customLong("from-start"), help: "With --to: replay from position 0 instead of the nearest snapshot.")
+  var fromStart = false
+
   @Flag(name: .shortAndLong, help: "Do not print the guest's console output.")
   var quiet = false
 
@@ -53,7 +59,7 @@ struct ReplayCommand: ParsableCommand {
         if p.instructions != 0 {
           throw CLIError("instruction offsets within an exit interval (\(p)) need the time-travel engine: give an exit number")
         }
-        stop = try replayer.seek(to: p.exit)
+        stop = try replayer.seek(to: p.exit, fromStart: fromStart)
       case .end?, nil:
         stop = try replayer.run()
       }
@@ -64,6 +70,7 @@ struct ReplayCommand: ParsableCommand {
       switch stop {
       case .reached(let p):
         print("position \(p)")
+        if hash { print("state hash \(try replayer.stateHash())") }
         let platform = replayer.platform
         for line in RegisterDump.lines(try platform.vcpu.registers(), try platform.vcpu.specialRegisters()) { print(line) }
         return ExitStatus.clean

@@ -29,9 +29,14 @@ struct RecordReplayTests {
       // Replay N times; collect the failures so an intermittent one is reported with its rate.
       var failures: [String] = []
       for i in 1...replaysPerRecording {
-        let replay = try runRetrovisor(["replay", "-v", file], timeout: 60)
+        // A replay takes about as long as the guest ran (at most ~1 s): 20 s means it hangs.
+        let replay = try runRetrovisor(["replay", "-v", file], timeout: 20)
         var problems: [String] = []
-        if replay.crashed || replay.timedOut { problems.append("crashed or hung") }
+        if replay.timedOut {
+          problems.append("hung: killed after 20 s")
+        } else if replay.crashed {
+          problems.append("crashed")
+        }
         if replay.status != guest.status { problems.append("status \(replay.status), expected \(guest.status)") }
         if replay.stdoutData != recorded.stdoutData {
           problems.append("console output differs: \(replay.stdout.debugDescription)")
