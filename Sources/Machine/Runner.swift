@@ -19,7 +19,7 @@ public final class Runner {
   public weak var observer: (any RunObserver)?
   public let pacer: HostPacedClockSource
   /// Host time a spinning guest may run past a timer deadline before it is kicked.
-  public static let kickGrace: UInt64 = 2_000_000
+  public static let kickGrace: UInt64 = 20_000_000
   private var lastExitWasKick = false
 
   public init(platform: Platform, events: HostEvents) {

@@ -74,10 +74,13 @@ struct RecordingDamageTests {
     }
   }
 
-  /// Cuts a small recording at every length: `info` must report every cut (status 3 with the
-  /// damage, or 0 when the cut falls between chunks and only the end is missing), never crash or
-  /// hang. `replay -q` runs on every 97th length.
-  @Test func everyTruncationOfASmallRecordingIsReported() throws {
+  /// Cuts a small recording short at many lengths: every byte of the header and around every
+  /// chunk frame, and every $RETROVISOR_TRUNCATION_STRIDE-th (default 7) byte inside payloads
+  /// (1: every length). `info` must name the torn chunk (status 3), or report a recording cut
+  /// between chunks (status 0, "cut short"), never crash or hang; `replay -q` runs on every 97th
+  /// length and must replay the intact part or refuse with a message.
+  @Test func truncatedRecordingsAreReported() throws {
+    let stride = ProcessInfo.processInfo.environment["RETROVISOR_TRUNCATION_STRIDE"].flatMap { Int($0) }.map { max(1, $0) } ?? 7
     try withTemporaryDirectory("truncate") { dir in
       var rng = SeededGenerator("truncate")
       let original = dir.path("hello.rvr")
@@ -85,26 +88,43 @@ struct RecordingDamageTests {
       #expect(recorded.status == 1, "record: \(recorded)")
       let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: original)))
       let full = bytes.count
+      let headerLength = recordingHeaderLength(bytes)
+      let chunks = recordingChunkOffsets(bytes)
+      try #require(chunks.count >= 3, "chunks at \(chunks)")
+
+      var lengths = Set(0...min(headerLength + 48, full))
+      for c in chunks + [full] { lengths.formUnion(max(0, c - 8)...min(full, c + 48)) }
+      lengths.formUnion(Swift.stride(from: 0, through: full, by: stride))
+      for n in Swift.stride(from: 0, through: full, by: 97) { lengths.insert(n) }
+      let sorted = lengths.sorted()
 
       let (results, seconds) = timed {
-        concurrentMap(full + 1) { n -> [String] in
+        concurrentMap(sorted.count) { i -> [String] in
+          let n = sorted[i]
           let file = dir.path("cut-\(n).rvr")
           defer { try? FileManager.default.removeItem(atPath: file) }
           var problems: [String] = []
           do {
             try Data(bytes[0..<n]).write(to: URL(fileURLWithPath: file))
             let info = try runRetrovisor(["info", file], timeout: 10)
+            let message = RecordingInfo(info.stdout)?.damage ?? info.stderr
             if info.crashed || info.timedOut { problems.append("info crashed or hung: \(info)") }
             if n == full {
               if info.status != 0 { problems.append("info of the whole file: \(info)") }
-            } else if info.status == 3 {
-              if !info.stdout.contains("DAMAGED: ") && !info.stderr.contains("retrovisor: ") {
-                problems.append("info status 3 without a message")
-              }
-            } else if info.status == 0 {
-              if !info.stdout.contains("cut short") { problems.append("info status 0 does not say it was cut short") }
+            } else if n < headerLength {
+              if info.status != 3 || !info.stderr.contains("truncated header") { problems.append("info: \(info)") }
+            } else if chunks.contains(n) || n == full {
+              // Cut between two chunks: intact but unfinished, or without the initial snapshot.
+              let cleanCut = info.status == 0 && info.stdout.contains("cut short")
+              let refused = info.status == 3 && info.stderr.contains("no initial snapshot")
+              if !cleanCut && !refused { problems.append("info of a cut between chunks: \(info)\n\(info.stdout)") }
             } else {
-              problems.append("info: \(info)")
+              // Cut inside a chunk: that chunk is named as truncated.
+              let torn = chunkContaining(n - 1, chunkOffsets: chunks)!
+              let named = reportedChunk(message)
+              if info.status != 3 || !message.contains("truncated") || named?.index != torn.index || named?.offset != torn.offset {
+                problems.append("info should report chunk \(torn.index) at byte offset \(torn.offset) truncated: \(info)\n\(info.stdout)")
+              }
             }
             if n % 97 == 0 {
               let replay = try runRetrovisor(["replay", "-q", file], timeout: 10)
@@ -123,17 +143,18 @@ struct RecordingDamageTests {
           } catch {
             problems.append("\(error)")
           }
-          return problems.map { "length \(n): \($0)" }
+          return problems.map { "length \(n) of \(full): \($0)" }
         }
       }
-      print(String(format: "RecordingDamageTests truncation: %d lengths in %.1f s", full + 1, seconds))
+      print(String(format: "RecordingDamageTests truncation: %d of %d lengths in %.1f s", sorted.count, full + 1, seconds))
       let failures = results.flatMap { $0 }
       #expect(failures.isEmpty, "\(failures.count) problems:\n\(failures.prefix(30).joined(separator: "\n"))")
     }
   }
 
-  /// Flips one random bit of the ticks recording, 1000+ times: `info` must find every flip (all
-  /// of the file is checksummed), naming the chunk and byte offset when it is in a chunk.
+  /// Flips one random bit of the ticks recording, 1000 times ($RETROVISOR_BITFLIPS): `info` must
+  /// find every flip (all of the file is checksummed) and name the chunk that holds it, by index
+  /// and byte offset (docs/recording-format.md).
   /// `replay -q` on 50 of them must refuse or report divergence, never crash or hang.
   @Test func randomBitFlipsAreDetected() throws {
     let count = ProcessInfo.processInfo.environment["RETROVISOR_BITFLIPS"].flatMap { Int($0) } ?? 1000
@@ -146,6 +167,7 @@ struct RecordingDamageTests {
       #expect(recorded.status == 1, "record: \(recorded)")
       let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: original)))
       let headerLength = recordingHeaderLength(bytes)
+      let chunks = recordingChunkOffsets(bytes)
       let flips = (0..<count).map { _ in (offset: Int.random(in: 0..<bytes.count, using: &rng), bit: UInt8.random(in: 0..<8, using: &rng)) }
 
       struct Outcome: Sendable {
@@ -171,8 +193,13 @@ struct RecordingDamageTests {
             let message = (RecordingInfo(info.stdout)?.damage ?? info.stderr)
             if info.status != 3 {
               outcome.problems.append("\(what): not detected: info \(info)")
-            } else if offset >= headerLength && !(message.contains("chunk") && message.contains("offset")) {
-              outcome.problems.append("\(what): the message does not name the chunk and offset: \(message)")
+            } else if let chunk = chunkContaining(offset, chunkOffsets: chunks) {
+              // Documented: a flip is reported at the chunk containing it.
+              let named = reportedChunk(message)
+              if named?.index != chunk.index || named?.offset != chunk.offset {
+                outcome.problems.append(
+                  "\(what): should be reported at chunk \(chunk.index) at byte offset \(chunk.offset): \(message)")
+              }
             } else if message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
               outcome.problems.append("\(what): status 3 without a message")
             }

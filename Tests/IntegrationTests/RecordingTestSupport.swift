@@ -107,6 +107,23 @@ struct ToolResult: CustomStringConvertible {
 func runTool(_ executable: String, _ arguments: [String], stdin: Data? = nil, timeout: TimeInterval = 60) throws
   -> ToolResult
 {
+  var attempt = 0
+  while true {
+    do {
+      return try runToolOnce(executable, arguments, stdin: stdin, timeout: timeout)
+    } catch let error as NSError
+      where (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(ETXTBSY) && attempt < 100
+    {
+      // The binary is being relinked by a concurrent `swift build`: wait for the linker to finish.
+      attempt += 1
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+  }
+}
+
+private func runToolOnce(_ executable: String, _ arguments: [String], stdin: Data?, timeout: TimeInterval) throws
+  -> ToolResult
+{
   let process = Process()
   process.executableURL = URL(fileURLWithPath: executable)
   process.arguments = arguments
@@ -256,4 +273,29 @@ func recordingHeaderLength(_ bytes: [UInt8]) -> Int {
   guard bytes.count >= 11 else { return bytes.count }
   let payload = Int(bytes[7]) | Int(bytes[8]) << 8 | Int(bytes[9]) << 16 | Int(bytes[10]) << 24
   return 11 + payload + 8
+}
+
+/// The byte offset of every chunk frame after the header (docs/recording-format.md: a 40-byte
+/// frame with the stored payload length S at bytes 8..<12; the next chunk starts 40 + S later).
+func recordingChunkOffsets(_ bytes: [UInt8]) -> [Int] {
+  var offsets: [Int] = []
+  var offset = recordingHeaderLength(bytes)
+  while offset + 40 <= bytes.count {
+    offsets.append(offset)
+    let stored = Int(bytes[offset + 8]) | Int(bytes[offset + 9]) << 8 | Int(bytes[offset + 10]) << 16 | Int(bytes[offset + 11]) << 24
+    offset += 40 + stored
+  }
+  return offsets
+}
+
+/// The chunk holding byte `offset` (nil: in the header): its index and frame offset.
+func chunkContaining(_ offset: Int, chunkOffsets: [Int]) -> (index: Int, offset: Int)? {
+  guard let i = chunkOffsets.lastIndex(where: { $0 <= offset }) else { return nil }
+  return (i, chunkOffsets[i])
+}
+
+/// "chunk K at byte offset O" from a damage message.
+func reportedChunk(_ message: String) -> (index: Int, offset: Int)? {
+  guard let m = message.firstMatch(of: /chunk (\d+) at byte offset (\d+)/), let k = Int(m.1), let o = Int(m.2) else { return nil }
+  return (k, o)
 }

@@ -1,19 +1,11 @@
 import Foundation
 import Testing
 
-/// Whether `retrovisor replay` has the flags the seek comparison needs; the test turns itself on
-/// once they exist.
-let replayHasHashAndFromStart: Bool = {
-  guard let help = try? runRetrovisor(["replay", "--help"], timeout: 30) else { return false }
-  return help.stdout.contains("--hash") && help.stdout.contains("--from-start")
-}()
-
 /// Seeking (restoring the nearest snapshot, then running forward) must reach exactly the state
 /// that replaying straight from position 0 reaches.
 @Suite(.serialized)
 struct SeekTests {
-  @Test(.enabled(if: replayHasHashAndFromStart, "needs replay --hash/--from-start"))
-  func seekingReachesTheSameStateAsReplayingFromTheStart() throws {
+  @Test func seekingReachesTheSameStateAsReplayingFromTheStart() throws {
     let count = ProcessInfo.processInfo.environment["RETROVISOR_SEEKS"].flatMap { Int($0) } ?? 50
     try withTemporaryDirectory("seek") { dir in
       var rng = SeededGenerator("seek")
@@ -24,7 +16,8 @@ struct SeekTests {
       let facts = try #require(RecordingInfo(info.stdout), "info: \(info)")
       let final = facts.exits
       try #require(final > 1)
-      let positions = (0..<count).map { _ in UInt64.random(in: 1..<final, using: &rng) }
+      // Random positions, plus the first and the last one before the guest's exit.
+      let positions = [1, final - 1] + (0..<max(0, count - 2)).map { _ in UInt64.random(in: 1..<final, using: &rng) }
 
       let (results, seconds) = timed {
         concurrentMap(positions.count) { i -> [String] in
@@ -53,10 +46,11 @@ struct SeekTests {
     }
   }
 
-  /// What the CLI can check today: `replay --to N` stops at N, exits 0, prints the registers, and
-  /// two seeks to the same position print the same registers.
+  /// `replay --to N` stops at N, exits 0 and prints the registers; the same seek with and without
+  /// -q prints the same report, and without -q the console output before it is a piece of the
+  /// guest's output (from the snapshot the seek started at, not necessarily from the start).
   @Test func seekingTwiceToAPositionPrintsTheSameRegisters() throws {
-    let count = 8
+    let count = 6
     try withTemporaryDirectory("seek-repeat") { dir in
       var rng = SeededGenerator("seek-repeat")
       let file = dir.path("mixed.rvr")
@@ -86,7 +80,7 @@ struct SeekTests {
           }
           if let report = stateReport(second.stdout), let r = second.stdout.range(of: report, options: .backwards) {
             let console = String(second.stdout[..<r.lowerBound])
-            if !mixedExpectation.output.hasPrefix(console) { problems.append("console output before the stop: \(console.debugDescription)") }
+            if !mixedExpectation.output.contains(console) { problems.append("console output before the stop: \(console.debugDescription)") }
           }
           return problems.map { "position \(n): \($0)" }
         } catch {
