@@ -1,3 +1,4 @@
+import Glibc
 import KVM
 import Machine
 import Recording
@@ -31,6 +32,19 @@ final class PageTracker {
   func harvest() throws {
     let bits = try vm.dirtyLog(slot: Platform.ramSlot, pages: pageCount)
     for i in 0..<dirty.count { dirty[i] |= bits[i] }
+  }
+
+  /// Marks every page that may hold data: pages of the anonymous mapping that were never
+  /// touched are not resident and read as zero, so they need no hashing (mincore).
+  func markResidentDirty() {
+    var residency = [UInt8](repeating: 0, count: (Int(memory.size) + Int(getpagesize()) - 1) / Int(getpagesize()))
+    guard getpagesize() == Self.pageSize, mincore(memory.pointer, Int(memory.size), &residency) == 0 else {
+      markAllDirty()
+      return
+    }
+    for (page, flags) in residency.enumerated() where flags & 1 != 0 && page < pageCount {
+      dirty[page / 64] |= 1 << UInt64(page % 64)
+    }
   }
 
   func markAllDirty() {

@@ -45,7 +45,7 @@ public final class Recorder: RunObserver {
     tracker = PageTracker(memory: platform.memory, vm: platform.vm)
     msrIndices = try platform.kvm.msrIndexList()
     // Position 0: the loaded image, before the first instruction. Every page counts.
-    tracker.markAllDirty()
+    tracker.markResidentDirty()
     try takeSnapshot(firmware: firmware ?? [])
   }
 

@@ -52,6 +52,9 @@ public final class Replayer {
 
   deinit { watchdog.stop() }
 
+  /// Host time a replay may run without an exit before it is declared astray.
+  static let exitBudget: UInt64 = 20_000_000_000
+
   // MARK: Snapshots
 
   private func restore(snapshot index: Int) throws {
@@ -128,7 +131,7 @@ public final class Replayer {
 
       try deliverGroups(kicked: false)
       _ = try platform.injectPendingInterrupt()
-      let positionBeforeKicks = position
+      var restarted = false
       while nextGroup < archive.groups.count, archive.groups[nextGroup].position == position,
         let kick = archive.groups[nextGroup].kick
       {
@@ -150,15 +153,26 @@ public final class Replayer {
           carefulKickGroup = nextGroup
           kickSearchRetries += 1
           try restore(snapshot: archive.snapshotIndex(atOrBefore: position))
+          restarted = true
           break
         }
         try deliverGroups(kicked: true)
         _ = try platform.injectPendingInterrupt()
       }
 
-      if position != positionBeforeKicks { continue }  // restored to retry a kicked point
+      if restarted { continue }  // restored to retry a kicked point
+      // A replay that went astray can spin without exits where the recording had one.
+      let deadline = HostClock.now() &+ Self.exitBudget
+      watchdog.arm(hostDeadline: deadline)
       let exit = try vcpu.run()
-      if exit == .interrupted { continue }
+      watchdog.arm(hostDeadline: nil)
+      if exit == .interrupted {
+        if HostClock.now() >= deadline {
+          throw ReplayError.divergence(
+            "the guest ran \(Self.exitBudget / 1_000_000_000) s after position \(position) without the exit the recording has next")
+        }
+        continue
+      }
       position += 1
       switch exit {
       case .io(let io):

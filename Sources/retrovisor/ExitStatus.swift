@@ -10,6 +10,8 @@ enum ExitStatus {
   static let hostError: Int32 = 2
   /// The guest crashed: triple fault, emulation failure, failed entry, halted forever.
   static let guestFault: Int32 = 4
+  /// The recording file is damaged (a corrupt chunk, not just a cut tail).
+  static let damagedRecording: Int32 = 3
   /// Replay no longer matches the recording.
   static let divergence: Int32 = 5
 

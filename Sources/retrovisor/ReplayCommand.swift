@@ -30,6 +30,9 @@ struct ReplayCommand: ParsableCommand {
   @Flag(name: .customLong("from-start"), help: "With --to: replay from position 0 instead of the nearest snapshot.")
   var fromStart = false
 
+  @Flag(name: .long, help: "Replay the intact part of a recording with a corrupt chunk instead of refusing it.")
+  var salvage = false
+
   @Flag(name: .shortAndLong, help: "Do not print the guest's console output.")
   var quiet = false
 
@@ -45,7 +48,14 @@ struct ReplayCommand: ParsableCommand {
       let target = try to.map { try PositionSpec(parsing: $0) }
       let archive = try RecordingArchive(path: recording)
       if let damage = archive.damage {
-        printError("warning: \(recording): \(damage); replaying the intact part up to position \(archive.completeThrough)")
+        if case .truncated = damage {
+          printError("warning: \(recording) was cut short (\(damage)); replaying up to position \(archive.completeThrough)")
+        } else if salvage {
+          printError("warning: \(recording) is damaged (\(damage)); replaying the intact part up to position \(archive.completeThrough)")
+        } else {
+          printError("\(recording) is damaged: \(damage) (--salvage replays the part before it)")
+          return ExitStatus.damagedRecording
+        }
       }
       if let image {
         try archive.verifyImage(try readFile(image, what: "image"), name: image)
