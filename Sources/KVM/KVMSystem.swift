@@ -30,7 +30,8 @@ public final class KVMSystem {
     let version = ckvm_ioctl(fd, CKVM_KVM_GET_API_VERSION, 0)
     guard version == Self.expectedAPIVersion else {
       close(fd)
-      throw KVMError("KVM_GET_API_VERSION", message: "\(path) reports API version \(version), Retrovisor needs \(Self.expectedAPIVersion)")
+      throw KVMError(
+        "KVM_GET_API_VERSION", message: "\(path) reports API version \(version), Retrovisor needs \(Self.expectedAPIVersion)")
     }
   }
 

@@ -13,20 +13,46 @@ public struct Registers: Sendable, Equatable, Hashable {
   public init() {}
 
   init(_ r: kvm_regs) {
-    rax = r.rax; rbx = r.rbx; rcx = r.rcx; rdx = r.rdx
-    rsi = r.rsi; rdi = r.rdi; rsp = r.rsp; rbp = r.rbp
-    r8 = r.r8; r9 = r.r9; r10 = r.r10; r11 = r.r11
-    r12 = r.r12; r13 = r.r13; r14 = r.r14; r15 = r.r15
-    rip = r.rip; rflags = r.rflags
+    rax = r.rax
+    rbx = r.rbx
+    rcx = r.rcx
+    rdx = r.rdx
+    rsi = r.rsi
+    rdi = r.rdi
+    rsp = r.rsp
+    rbp = r.rbp
+    r8 = r.r8
+    r9 = r.r9
+    r10 = r.r10
+    r11 = r.r11
+    r12 = r.r12
+    r13 = r.r13
+    r14 = r.r14
+    r15 = r.r15
+    rip = r.rip
+    rflags = r.rflags
   }
 
   var raw: kvm_regs {
     var r = kvm_regs()
-    r.rax = rax; r.rbx = rbx; r.rcx = rcx; r.rdx = rdx
-    r.rsi = rsi; r.rdi = rdi; r.rsp = rsp; r.rbp = rbp
-    r.r8 = r8; r.r9 = r9; r.r10 = r10; r.r11 = r11
-    r.r12 = r12; r.r13 = r13; r.r14 = r14; r.r15 = r15
-    r.rip = rip; r.rflags = rflags
+    r.rax = rax
+    r.rbx = rbx
+    r.rcx = rcx
+    r.rdx = rdx
+    r.rsi = rsi
+    r.rdi = rdi
+    r.rsp = rsp
+    r.rbp = rbp
+    r.r8 = r8
+    r.r9 = r9
+    r.r10 = r10
+    r.r11 = r11
+    r.r12 = r12
+    r.r13 = r13
+    r.r14 = r14
+    r.r15 = r15
+    r.rip = rip
+    r.rflags = rflags
     return r
   }
 

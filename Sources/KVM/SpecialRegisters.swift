@@ -34,16 +34,34 @@ public struct Segment: Sendable, Equatable, Hashable {
   }
 
   init(_ k: kvm_segment) {
-    base = k.base; limit = k.limit; selector = k.selector; type = k.type
-    present = k.present != 0; dpl = k.dpl; db = k.db != 0; s = k.s != 0
-    l = k.l != 0; g = k.g != 0; avl = k.avl != 0; unusable = k.unusable != 0
+    base = k.base
+    limit = k.limit
+    selector = k.selector
+    type = k.type
+    present = k.present != 0
+    dpl = k.dpl
+    db = k.db != 0
+    s = k.s != 0
+    l = k.l != 0
+    g = k.g != 0
+    avl = k.avl != 0
+    unusable = k.unusable != 0
   }
 
   var raw: kvm_segment {
     var k = kvm_segment()
-    k.base = base; k.limit = limit; k.selector = selector; k.type = type
-    k.present = present ? 1 : 0; k.dpl = dpl; k.db = db ? 1 : 0; k.s = s ? 1 : 0
-    k.l = l ? 1 : 0; k.g = g ? 1 : 0; k.avl = avl ? 1 : 0; k.unusable = unusable ? 1 : 0
+    k.base = base
+    k.limit = limit
+    k.selector = selector
+    k.type = type
+    k.present = present ? 1 : 0
+    k.dpl = dpl
+    k.db = db ? 1 : 0
+    k.s = s ? 1 : 0
+    k.l = l ? 1 : 0
+    k.g = g ? 1 : 0
+    k.avl = avl ? 1 : 0
+    k.unusable = unusable ? 1 : 0
     return k
   }
 }
@@ -83,23 +101,47 @@ public struct SpecialRegisters: Sendable, Equatable, Hashable {
   public var isPaging: Bool { cr0 & Self.cr0Paging != 0 }
 
   init(_ k: kvm_sregs) {
-    cs = Segment(k.cs); ds = Segment(k.ds); es = Segment(k.es); fs = Segment(k.fs)
-    gs = Segment(k.gs); ss = Segment(k.ss); tr = Segment(k.tr); ldt = Segment(k.ldt)
+    cs = Segment(k.cs)
+    ds = Segment(k.ds)
+    es = Segment(k.es)
+    fs = Segment(k.fs)
+    gs = Segment(k.gs)
+    ss = Segment(k.ss)
+    tr = Segment(k.tr)
+    ldt = Segment(k.ldt)
     gdt = DescriptorTable(base: k.gdt.base, limit: k.gdt.limit)
     idt = DescriptorTable(base: k.idt.base, limit: k.idt.limit)
-    cr0 = k.cr0; cr2 = k.cr2; cr3 = k.cr3; cr4 = k.cr4; cr8 = k.cr8
-    efer = k.efer; apicBase = k.apic_base
+    cr0 = k.cr0
+    cr2 = k.cr2
+    cr3 = k.cr3
+    cr4 = k.cr4
+    cr8 = k.cr8
+    efer = k.efer
+    apicBase = k.apic_base
     interruptBitmap = [k.interrupt_bitmap.0, k.interrupt_bitmap.1, k.interrupt_bitmap.2, k.interrupt_bitmap.3]
   }
 
   var raw: kvm_sregs {
     var k = kvm_sregs()
-    k.cs = cs.raw; k.ds = ds.raw; k.es = es.raw; k.fs = fs.raw
-    k.gs = gs.raw; k.ss = ss.raw; k.tr = tr.raw; k.ldt = ldt.raw
-    k.gdt.base = gdt.base; k.gdt.limit = gdt.limit
-    k.idt.base = idt.base; k.idt.limit = idt.limit
-    k.cr0 = cr0; k.cr2 = cr2; k.cr3 = cr3; k.cr4 = cr4; k.cr8 = cr8
-    k.efer = efer; k.apic_base = apicBase
+    k.cs = cs.raw
+    k.ds = ds.raw
+    k.es = es.raw
+    k.fs = fs.raw
+    k.gs = gs.raw
+    k.ss = ss.raw
+    k.tr = tr.raw
+    k.ldt = ldt.raw
+    k.gdt.base = gdt.base
+    k.gdt.limit = gdt.limit
+    k.idt.base = idt.base
+    k.idt.limit = idt.limit
+    k.cr0 = cr0
+    k.cr2 = cr2
+    k.cr3 = cr3
+    k.cr4 = cr4
+    k.cr8 = cr8
+    k.efer = efer
+    k.apic_base = apicBase
     let b = interruptBitmap + [0, 0, 0, 0]
     k.interrupt_bitmap = (b[0], b[1], b[2], b[3])
     return k

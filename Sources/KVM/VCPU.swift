@@ -164,10 +164,13 @@ public final class VCPU {
     let r = runPointer.pointee
     switch Int32(r.exit_reason) {
     case KVM_EXIT_IO:
-      return .io(IOExit(isWrite: Int32(r.io.direction) == KVM_EXIT_IO_OUT, port: r.io.port, size: Int(r.io.size), count: Int(r.io.count)))
+      return .io(
+        IOExit(isWrite: Int32(r.io.direction) == KVM_EXIT_IO_OUT, port: r.io.port, size: Int(r.io.size), count: Int(r.io.count)))
     case KVM_EXIT_MMIO:
       let data = withUnsafeBytes(of: r.mmio.data) { $0.loadUnaligned(as: UInt64.self) }
-      return .mmio(MMIOExit(address: r.mmio.phys_addr, isWrite: r.mmio.is_write != 0, length: Int(r.mmio.len), data: UInt64(littleEndian: data)))
+      return .mmio(
+        MMIOExit(
+          address: r.mmio.phys_addr, isWrite: r.mmio.is_write != 0, length: Int(r.mmio.len), data: UInt64(littleEndian: data)))
     case KVM_EXIT_HLT:
       return .hlt
     case KVM_EXIT_SHUTDOWN:

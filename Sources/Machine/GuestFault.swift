@@ -66,9 +66,12 @@ public enum RegisterDump {
     }
     if let s {
       let segs = [("cs", s.cs), ("ss", s.ss), ("ds", s.ds), ("es", s.es), ("fs", s.fs), ("gs", s.gs)]
-      lines.append(segs.map { "\($0.0)=\(hex4($0.1.selector))" }.joined(separator: " ") + "  fs_base=\(hex16(s.fs.base)) gs_base=\(hex16(s.gs.base))")
+      lines.append(
+        segs.map { "\($0.0)=\(hex4($0.1.selector))" }.joined(separator: " ")
+          + "  fs_base=\(hex16(s.fs.base)) gs_base=\(hex16(s.gs.base))")
       lines.append("cr0=\(hex16(s.cr0)) cr2=\(hex16(s.cr2)) cr3=\(hex16(s.cr3)) cr4=\(hex16(s.cr4)) efer=\(hex16(s.efer))")
-      lines.append("gdt=\(hex16(s.gdt.base))/\(hex4(s.gdt.limit)) idt=\(hex16(s.idt.base))/\(hex4(s.idt.limit)) mode=\(modeName(s))")
+      lines.append(
+        "gdt=\(hex16(s.gdt.base))/\(hex4(s.gdt.limit)) idt=\(hex16(s.idt.base))/\(hex4(s.idt.limit)) mode=\(modeName(s))")
     }
     return lines
   }

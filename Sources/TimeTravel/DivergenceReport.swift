@@ -3,7 +3,9 @@ import Recording
 
 /// Names what differs between a recorded state and the replayed one, for divergence reports.
 enum DivergenceReport {
-  static func differences(recorded: MachineState, actual: MachineState, recordedPages: [Hash128], actualPages: [Hash128]) -> [String] {
+  static func differences(recorded: MachineState, actual: MachineState, recordedPages: [Hash128], actualPages: [Hash128])
+    -> [String]
+  {
     var out: [String] = []
     let r = recorded.vcpu.registers.named
     let a = actual.vcpu.registers.named
@@ -23,7 +25,9 @@ enum DivergenceReport {
     if recorded.vcpu.xcrs != actual.vcpu.xcrs { out.append("XCRs differ") }
     for (index, value) in recorded.vcpu.msrs.sorted(by: { $0.key < $1.key })
     where !MachineState.isHostTimeMSR(index) && actual.vcpu.msrs[index] != value {
-      out.append("MSR 0x\(String(index, radix: 16)): recorded 0x\(String(value, radix: 16)), replayed \(actual.vcpu.msrs[index].map { "0x" + String($0, radix: 16) } ?? "none")")
+      out.append(
+        "MSR 0x\(String(index, radix: 16)): recorded 0x\(String(value, radix: 16)), replayed \(actual.vcpu.msrs[index].map { "0x" + String($0, radix: 16) } ?? "none")"
+      )
     }
     if recorded.devices != actual.devices { out.append("device state differs") }
     if recorded.clock != actual.clock { out.append("guest time: recorded \(recorded.clock) ns, replayed \(actual.clock) ns") }

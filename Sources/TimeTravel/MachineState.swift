@@ -102,7 +102,9 @@ struct MachineState: Equatable {
     let mp = try r.readUInt32("vcpu.mpState")
     let xcrs = try r.readLengthPrefixedBytes("vcpu.xcrs", limit: 1 << 12)
     let count = try r.readUInt32("vcpu.msrCount")
-    guard count <= 4096 else { throw ByteReaderError(field: "vcpu.msrCount", offset: baseOffset, reason: "\(count) MSRs is too many") }
+    guard count <= 4096 else {
+      throw ByteReaderError(field: "vcpu.msrCount", offset: baseOffset, reason: "\(count) MSRs is too many")
+    }
     var msrs: [UInt32: UInt64] = [:]
     for _ in 0..<count {
       let index = try r.readUInt32("msr.index")

@@ -117,9 +117,15 @@ enum RegisterCoding {
     var regs = Registers()
     var values: [UInt64] = []
     for _ in 0..<18 { values.append(try r.readUInt64("registers")) }
-    (regs.rax, regs.rbx, regs.rcx, regs.rdx, regs.rsi, regs.rdi) = (values[0], values[1], values[2], values[3], values[4], values[5])
-    (regs.rbp, regs.rsp, regs.r8, regs.r9, regs.r10, regs.r11) = (values[6], values[7], values[8], values[9], values[10], values[11])
-    (regs.r12, regs.r13, regs.r14, regs.r15, regs.rip, regs.rflags) = (values[12], values[13], values[14], values[15], values[16], values[17])
+    (regs.rax, regs.rbx, regs.rcx, regs.rdx, regs.rsi, regs.rdi) = (
+      values[0], values[1], values[2], values[3], values[4], values[5]
+    )
+    (regs.rbp, regs.rsp, regs.r8, regs.r9, regs.r10, regs.r11) = (
+      values[6], values[7], values[8], values[9], values[10], values[11]
+    )
+    (regs.r12, regs.r13, regs.r14, regs.r15, regs.rip, regs.rflags) = (
+      values[12], values[13], values[14], values[15], values[16], values[17]
+    )
     return regs
   }
 

@@ -37,7 +37,9 @@ public final class Recorder: RunObserver {
   /// Time spent taking snapshots (ns), for the benchmark.
   public private(set) var snapshotNanoseconds: UInt64 = 0
 
-  public init(path: String, platform: Platform, setup: RecordingSetup, tap: OutputTap, firmware: [UInt8]?, options: Options = Options()) throws {
+  public init(
+    path: String, platform: Platform, setup: RecordingSetup, tap: OutputTap, firmware: [UInt8]?, options: Options = Options()
+  ) throws {
     self.platform = platform
     self.tap = tap
     self.options = options

@@ -97,7 +97,10 @@ public final class RecordingArchive {
 
   /// Counts of delivered actions by kind, and of kicked points.
   public var eventCounts: (timer: Int, input: Int, inputBytes: Int, kicked: Int) {
-    var t = 0, i = 0, bytes = 0, k = 0
+    var t = 0
+    var i = 0
+    var bytes = 0
+    var k = 0
     for g in groups {
       if g.kick != nil { k += 1 }
       for a in g.actions {

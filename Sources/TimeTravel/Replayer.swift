@@ -169,7 +169,8 @@ public final class Replayer {
       if exit == .interrupted {
         if HostClock.now() >= deadline {
           throw ReplayError.divergence(
-            "the guest ran \(Self.exitBudget / 1_000_000_000) s after position \(position) without the exit the recording has next")
+            "the guest ran \(Self.exitBudget / 1_000_000_000) s after position \(position) without the exit the recording has next"
+          )
         }
         continue
       }
@@ -252,7 +253,8 @@ public final class Replayer {
       throw ReplayError.divergence("the run ended at position \(position), the recording at \(end.finalPosition)")
     }
     guard tap.count == end.outputBytes, tap.jumped || tap.hash == end.outputHash else {
-      throw ReplayError.divergence("console output differs: \(tap.count) bytes, hash \(tap.hash); recorded \(end.outputBytes) bytes, hash \(end.outputHash)")
+      throw ReplayError.divergence(
+        "console output differs: \(tap.count) bytes, hash \(tap.hash); recorded \(end.outputBytes) bytes, hash \(end.outputHash)")
     }
   }
 }
@@ -297,7 +299,8 @@ struct KickPointSearch {
     func overdue() -> Bool { HostClock.now() >= deadline }
     let timeout = Miss(
       error: .divergence(
-        "the kicked point after exit \(afterExit) (rip 0x\(String(rip, radix: 16))) was not reached within \(budget / 1_000_000) ms"))
+        "the kicked point after exit \(afterExit) (rip 0x\(String(rip, radix: 16))) was not reached within \(budget / 1_000_000) ms"
+      ))
     if singleStep {
       try vcpu.setGuestDebug([.enable, .singleStep])
       defer { try? vcpu.setGuestDebug([]) }

@@ -151,7 +151,10 @@ struct EndRecord: Equatable {
     return w.bytes
   }
 
-  init(finalPosition: UInt64, guestTime: UInt64, hostNanoseconds: UInt64, outcome: RecordedOutcome, outputBytes: UInt64, outputHash: Hash128) {
+  init(
+    finalPosition: UInt64, guestTime: UInt64, hostNanoseconds: UInt64, outcome: RecordedOutcome, outputBytes: UInt64,
+    outputHash: Hash128
+  ) {
     self.finalPosition = finalPosition
     self.guestTime = guestTime
     self.hostNanoseconds = hostNanoseconds

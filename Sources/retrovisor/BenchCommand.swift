@@ -63,14 +63,24 @@ struct BenchCommand: ParsableCommand {
   }
 
   private func recordTable(_ targets: [String]) throws {
-    print(row(["guest", "plain s", "record s", "replay s", "rec/plain", "rep/plain", "log B", "B/guest s", "snaps", "pause ms", "verified"]))
+    print(
+      row([
+        "guest", "plain s", "record s", "replay s", "rec/plain", "rep/plain", "log B", "B/guest s", "snaps", "pause ms",
+        "verified",
+      ]))
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rv-bench-\(getpid())")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
     for path in targets {
       let (bytes, kind) = try load(path)
-      var plain: [Double] = [], recorded: [Double] = [], replayed: [Double] = []
-      var logBytes: UInt64 = 0, guestSeconds = 0.0, snapshots = 0, pauseMs = 0.0, verified = "yes"
+      var plain: [Double] = []
+      var recorded: [Double] = []
+      var replayed: [Double] = []
+      var logBytes: UInt64 = 0
+      var guestSeconds = 0.0
+      var snapshots = 0
+      var pauseMs = 0.0
+      var verified = "yes"
       for i in 0..<runs {
         plain.append(Double(try plainRun(bytes, kind).hostNanoseconds) / 1e9)
 
@@ -109,7 +119,8 @@ struct BenchCommand: ParsableCommand {
       print(
         row([
           name(path), f3(p), f3(r), f3(q), f3(r / p) + "x", f3(q / p) + "x", "\(logBytes)",
-          String(format: "%.0f", Double(logBytes) / max(guestSeconds, 1e-9)), "\(snapshots)", String(format: "%.2f", pauseMs), verified,
+          String(format: "%.0f", Double(logBytes) / max(guestSeconds, 1e-9)), "\(snapshots)", String(format: "%.2f", pauseMs),
+          verified,
         ]))
     }
   }

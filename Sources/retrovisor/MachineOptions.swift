@@ -69,7 +69,9 @@ struct MachineOptions: ParsableArguments {
     let t = text.trimmingCharacters(in: .whitespaces).uppercased()
     var digits = t
     var scale: UInt64 = 1 << 20
-    for (suffix, s) in [("GIB", UInt64(1) << 30), ("MIB", 1 << 20), ("KIB", 1 << 10), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)]
+    for (suffix, s) in [
+      ("GIB", UInt64(1) << 30), ("MIB", 1 << 20), ("KIB", 1 << 10), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10),
+    ]
     where t.hasSuffix(suffix) {
       digits = String(t.dropLast(suffix.count))
       scale = s

@@ -51,7 +51,8 @@ struct ReplayCommand: ParsableCommand {
         if case .truncated = damage {
           printError("warning: \(recording) was cut short (\(damage)); replaying up to position \(archive.completeThrough)")
         } else if salvage {
-          printError("warning: \(recording) is damaged (\(damage)); replaying the intact part up to position \(archive.completeThrough)")
+          printError(
+            "warning: \(recording) is damaged (\(damage)); replaying the intact part up to position \(archive.completeThrough)")
         } else {
           printError("\(recording) is damaged: \(damage) (--salvage replays the part before it)")
           return ExitStatus.damagedRecording

@@ -74,7 +74,8 @@ struct RunCommand: ParsableCommand {
     printError(
       "exits \(s.exits) (io \(s.ioExits), hlt \(s.haltExits), mmio \(s.mmioExits), window \(s.windowExits), kicked \(s.interruptedExits)); interrupts injected \(s.interruptsInjected)"
     )
-    printError(String(format: "guest time %.3f s, host time %.3f s", Double(s.guestNanoseconds) / 1e9, Double(s.hostNanoseconds) / 1e9))
+    printError(
+      String(format: "guest time %.3f s, host time %.3f s", Double(s.guestNanoseconds) / 1e9, Double(s.hostNanoseconds) / 1e9))
     for (port, count) in platform.bus.unknownPortAccesses.sorted(by: { $0.key < $1.key }) {
       printError("unknown port 0x\(String(port, radix: 16)): \(count.reads) reads, \(count.writes) writes")
     }

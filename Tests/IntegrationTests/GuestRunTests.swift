@@ -14,7 +14,8 @@ struct GuestRunTests {
 
   @Test func echoTakesInputArrivingWhileItRuns() throws {
     // Input through a shell pipe that trickles lines in with pauses, not all at once.
-    let script = "(sleep 0.3; printf 'one\\n'; sleep 0.2; printf 'two\\nquit\\n') | '\(Paths.retrovisor)' run '\(Paths.guest("echo"))'"
+    let script =
+      "(sleep 0.3; printf 'one\\n'; sleep 0.2; printf 'two\\nquit\\n') | '\(Paths.retrovisor)' run '\(Paths.guest("echo"))'"
     let result = try runProcess("/bin/sh", ["-c", script], timeout: 30)
     #expect(result.stdout == "echo ready\necho: one\necho: two\nbye\n")
     #expect(result.status == 1)

@@ -17,7 +17,9 @@ enum Paths {
   static var retrovisor: String {
     if let path = ProcessInfo.processInfo.environment["RETROVISOR_BIN"] { return path }
     let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for candidate in [bundleDir.appendingPathComponent("retrovisor"), bundleDir.deletingLastPathComponent().appendingPathComponent("retrovisor")] {
+    for candidate in [
+      bundleDir.appendingPathComponent("retrovisor"), bundleDir.deletingLastPathComponent().appendingPathComponent("retrovisor"),
+    ] {
       if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
     }
     return root.appendingPathComponent(".build/debug/retrovisor").path
@@ -28,7 +30,9 @@ enum Paths {
   }
 }
 
-func runProcess(_ executable: String, _ arguments: [String], stdin: Data? = nil, timeout: TimeInterval = 60) throws -> ProcessResult {
+func runProcess(_ executable: String, _ arguments: [String], stdin: Data? = nil, timeout: TimeInterval = 60) throws
+  -> ProcessResult
+{
   let process = Process()
   process.executableURL = URL(fileURLWithPath: executable)
   process.arguments = arguments

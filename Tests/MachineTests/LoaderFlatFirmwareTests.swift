@@ -45,8 +45,9 @@ import Testing
     var options = LoadOptions()
     options.loadAddress = 0xFF000
     let message = F.message {
-      _ = try ImageLoader.load([UInt8](repeating: 0, count: 0x2000), kind: .flat,
-                               into: ArrayMemory(size: 1 << 20), options: options)
+      _ = try ImageLoader.load(
+        [UInt8](repeating: 0, count: 0x2000), kind: .flat,
+        into: ArrayMemory(size: 1 << 20), options: options)
     }
     #expect(message?.contains("past the end of guest RAM") == true)
     options.loadAddress = UInt64.max - 2
@@ -97,8 +98,9 @@ import Testing
       _ = try ImageLoader.load([0xEA], kind: .firmware, into: ArrayMemory(size: 2 << 20), options: LoadOptions())
     }
     #expect(throws: ImageLoadError.self) {
-      _ = try ImageLoader.load(Self.firmware(size: 4096), kind: .firmware, into: ArrayMemory(size: 512 << 10),
-                               options: LoadOptions())
+      _ = try ImageLoader.load(
+        Self.firmware(size: 4096), kind: .firmware, into: ArrayMemory(size: 512 << 10),
+        options: LoadOptions())
     }
   }
 }

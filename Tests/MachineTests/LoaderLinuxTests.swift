@@ -76,8 +76,9 @@ import Testing
 
   @Test func needs64BitEntry() {
     let message = F.message {
-      _ = try ImageLoader.load(F.bzImage(xloadflags: 0), kind: .linux, into: ArrayMemory(size: 32 << 20),
-                               options: LoadOptions())
+      _ = try ImageLoader.load(
+        F.bzImage(xloadflags: 0), kind: .linux, into: ArrayMemory(size: 32 << 20),
+        options: LoadOptions())
     }
     #expect(message?.contains("XLF_KERNEL_64") == true)
   }
@@ -94,8 +95,9 @@ import Testing
     var options = LoadOptions()
     options.commandLine = "0123456789ABC"
     let message = F.message {
-      _ = try ImageLoader.load(F.bzImage(cmdlineSize: 10), kind: .linux, into: ArrayMemory(size: 32 << 20),
-                               options: options)
+      _ = try ImageLoader.load(
+        F.bzImage(cmdlineSize: 10), kind: .linux, into: ArrayMemory(size: 32 << 20),
+        options: options)
     }
     #expect(message?.contains("cmdline_size") == true)
   }

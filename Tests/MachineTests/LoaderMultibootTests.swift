@@ -76,10 +76,11 @@ import Testing
     #expect(elf.elfClass == .elf32)
     #expect(elf.loadSegments.count == 2)
     let symbols = try elf.symbols()
-    #expect(symbols == [
-      ELFSymbol(name: "start", value: F.entry, size: 0x10, isFunction: true),
-      ELFSymbol(name: "data_obj", value: 0x10_1000, size: 4, isFunction: false),
-    ])
+    #expect(
+      symbols == [
+        ELFSymbol(name: "start", value: F.entry, size: 0x10, isFunction: true),
+        ELFSymbol(name: "data_obj", value: 0x10_1000, size: 4, isFunction: false),
+      ])
     let table = ELFSymbolTable(symbols)
     let hit = table.symbol(containing: F.entry + 4)
     #expect(hit?.symbol.name == "start")
@@ -101,16 +102,18 @@ import Testing
 
   @Test func elf64WithoutKludgeIsRejected() {
     let message = F.message {
-      _ = try ImageLoader.load(F.multibootELF64(kludge: false), kind: .multiboot,
-                               into: ArrayMemory(size: 4 << 20), options: LoadOptions())
+      _ = try ImageLoader.load(
+        F.multibootELF64(kludge: false), kind: .multiboot,
+        into: ArrayMemory(size: 4 << 20), options: LoadOptions())
     }
     #expect(message?.contains("ELF64") == true)
   }
 
   @Test func segmentOutsideRAMIsRejected() {
     let message = F.message {
-      _ = try ImageLoader.load(F.multibootELF32(dataAddress: 0x40_0000), kind: .multiboot,
-                               into: ArrayMemory(size: 4 << 20), options: LoadOptions())
+      _ = try ImageLoader.load(
+        F.multibootELF32(dataAddress: 0x40_0000), kind: .multiboot,
+        into: ArrayMemory(size: 4 << 20), options: LoadOptions())
     }
     #expect(message?.contains("ELF program header 1") == true)
     #expect(message?.contains("outside guest RAM") == true)
@@ -118,16 +121,18 @@ import Testing
 
   @Test func segmentOverBootInfoIsRejected() {
     let message = F.message {
-      _ = try ImageLoader.load(F.multibootELF32(dataAddress: 0x9000), kind: .multiboot,
-                               into: ArrayMemory(size: 4 << 20), options: LoadOptions())
+      _ = try ImageLoader.load(
+        F.multibootELF32(dataAddress: 0x9000), kind: .multiboot,
+        into: ArrayMemory(size: 4 << 20), options: LoadOptions())
     }
     #expect(message?.contains("boot-info area") == true)
   }
 
   @Test func wrongMachineIsRejected() {
     let message = F.message {
-      _ = try ImageLoader.load(F.multibootELF32(machine: 40), kind: .multiboot,
-                               into: ArrayMemory(size: 4 << 20), options: LoadOptions())
+      _ = try ImageLoader.load(
+        F.multibootELF32(machine: 40), kind: .multiboot,
+        into: ArrayMemory(size: 4 << 20), options: LoadOptions())
     }
     #expect(message?.contains("e_machine 40") == true)
   }
@@ -136,8 +141,9 @@ import Testing
     var options = LoadOptions()
     options.initrd = [UInt8](repeating: 1, count: 3 << 20)
     let message = F.message {
-      _ = try ImageLoader.load(F.multibootELF32(), kind: .multiboot, into: ArrayMemory(size: 4 << 20),
-                               options: options)
+      _ = try ImageLoader.load(
+        F.multibootELF32(), kind: .multiboot, into: ArrayMemory(size: 4 << 20),
+        options: options)
     }
     #expect(message?.contains("initrd") == true)
   }

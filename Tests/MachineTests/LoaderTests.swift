@@ -39,8 +39,13 @@ enum LoaderFixtures {
 
   static func multibootELF32(dataAddress: UInt32 = 0x10_1000, machine: UInt16 = 3) -> [UInt8] {
     var b = [UInt8](repeating: 0, count: 0x318)
-    b[0] = 0x7F; b[1] = 0x45; b[2] = 0x4C; b[3] = 0x46
-    b[4] = 1; b[5] = 1; b[6] = 1  // ELF32, little-endian, version 1
+    b[0] = 0x7F
+    b[1] = 0x45
+    b[2] = 0x4C
+    b[3] = 0x46
+    b[4] = 1
+    b[5] = 1
+    b[6] = 1  // ELF32, little-endian, version 1
     put16(&b, 16, 2)  // ET_EXEC
     put16(&b, 18, machine)
     put32(&b, 20, 1)
@@ -64,8 +69,9 @@ enum LoaderFixtures {
       put32(&b, at + 28, 0x1000)
     }
     programHeader(52, offset: 0x100, address: UInt32(textAddress), fileSize: 0x100, memorySize: 0x100)
-    programHeader(84, offset: 0x200, address: dataAddress, fileSize: UInt32(dataFileSize),
-                  memorySize: UInt32(dataMemorySize))
+    programHeader(
+      84, offset: 0x200, address: dataAddress, fileSize: UInt32(dataFileSize),
+      memorySize: UInt32(dataMemorySize))
     b.replaceSubrange(0x100..<0x200, with: textBytes())
     b.replaceSubrange(0x200..<0x240, with: dataBytes())
     // .strtab at 0x240.
@@ -97,8 +103,13 @@ enum LoaderFixtures {
   /// An ELF64 file with one PT_LOAD carrying a Multiboot header (optionally with the kludge).
   static func multibootELF64(kludge: Bool) -> [UInt8] {
     var b = [UInt8](repeating: 0, count: 0x200)
-    b[0] = 0x7F; b[1] = 0x45; b[2] = 0x4C; b[3] = 0x46
-    b[4] = 2; b[5] = 1; b[6] = 1
+    b[0] = 0x7F
+    b[1] = 0x45
+    b[2] = 0x4C
+    b[3] = 0x46
+    b[4] = 2
+    b[5] = 1
+    b[6] = 1
     put16(&b, 16, 2)
     put16(&b, 18, 62)
     put64(&b, 24, 0x10_0000 + 0x100)
@@ -124,8 +135,10 @@ enum LoaderFixtures {
 
   /// A bzImage with setup_sects = 1 and a 4 KiB "kernel" after it.
   static let bzKernelSize = 4096
-  static func bzImage(version: UInt16 = 0x020F, xloadflags: UInt16 = 0x3, cmdlineSize: UInt32 = 2047,
-                      prefAddress: UInt64 = 0x100_0000, initSize: UInt32 = 0x30_0000) -> [UInt8] {
+  static func bzImage(
+    version: UInt16 = 0x020F, xloadflags: UInt16 = 0x3, cmdlineSize: UInt32 = 2047,
+    prefAddress: UInt64 = 0x100_0000, initSize: UInt32 = 0x30_0000
+  ) -> [UInt8] {
     var b = [UInt8](repeating: 0, count: 0x400)
     b[0x1F1] = 1  // setup_sects
     put16(&b, 0x1FE, 0xAA55)

@@ -47,8 +47,7 @@ final class ScratchDirectory {
   func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 }
 
-func sampleHeader(extra: [String: String] = ["engine": "test", "cpu": "model-1"]) -> RecordingHeader
-{
+func sampleHeader(extra: [String: String] = ["engine": "test", "cpu": "model-1"]) -> RecordingHeader {
   RecordingHeader(
     imageName: "guests/hello.elf", imageHash: ContentHash.of(Array("image".utf8)),
     machineConfiguration: [1, 2, 3, 4, 5, 0xff], createdUnixSeconds: 1_750_000_000, extra: extra)

@@ -39,7 +39,7 @@ public struct ELFSymbol: Sendable, Equatable {
 
 public struct ELFFile: Sendable {
   public static let machine386: UInt16 = 3
-  public static let machineX86_64: UInt16 = 62
+  public static let machineX8664: UInt16 = 62
   public static let typeExecutable: UInt16 = 2
 
   public let bytes: [UInt8]
@@ -177,7 +177,8 @@ public struct ELFFile: Sendable {
     let minimumEntry = is64 ? 64 : 40
     guard sectionHeaderSize >= minimumEntry else {
       throw ImageLoadError(
-        "ELF header: e_shentsize \(sectionHeaderSize) is smaller than an \(elfClass.rawValue) section header (\(minimumEntry) bytes)")
+        "ELF header: e_shentsize \(sectionHeaderSize) is smaller than an \(elfClass.rawValue) section header (\(minimumEntry) bytes)"
+      )
     }
     let r = ImageReader(bytes, name: "ELF file")
     func section(_ index: Int) throws(ImageLoadError) -> Section {
@@ -273,7 +274,8 @@ public struct ELFFile: Sendable {
   static func string(in table: ArraySlice<UInt8>, at offset: UInt32, tableIndex: Int) throws(ImageLoadError) -> String {
     guard UInt64(offset) < UInt64(table.count) else {
       throw ImageLoadError(
-        "ELF symbol name offset \(loaderHex(offset)) is past the end of string table section \(tableIndex) (\(table.count) bytes)")
+        "ELF symbol name offset \(loaderHex(offset)) is past the end of string table section \(tableIndex) (\(table.count) bytes)"
+      )
     }
     let start = table.startIndex + Int(offset)
     guard let end = table[start...].firstIndex(of: 0) else {

@@ -33,7 +33,8 @@ enum FirmwareLoader {
     state.codeBase = 0xFFFF_0000
     // The whole image; the platform rounds its mapping up to whole pages, image at the end.
     state.firmware = image
-    state.summary = "firmware: \(image.count) bytes ending at 4 GiB, last \(copyCount) at "
+    state.summary =
+      "firmware: \(image.count) bytes ending at 4 GiB, last \(copyCount) at "
       + "[\(loaderHex(copyStart)), 0x100000), reset vector F000:FFF0"
     return state
   }

@@ -53,7 +53,8 @@ enum FlatLoader {
     {
       state.rsp = preferredStackTop
     }
-    state.summary = "raw binary: \(image.count) bytes at \(loaderHex(loadAddress)), entry \(loaderHex(entry)) (32-bit protected mode)"
+    state.summary =
+      "raw binary: \(image.count) bytes at \(loaderHex(loadAddress)), entry \(loaderHex(entry)) (32-bit protected mode)"
     return state
   }
 }

@@ -88,7 +88,8 @@ enum LinuxLoader {
     }
     let loadflags = try r.u8(at: Field.loadflags, "loadflags")
     guard loadflags & loadedHigh != 0 else {
-      throw ImageLoadError("bzImage loadflags (offset 0x211) = \(loaderHex(loadflags)) lacks LOADED_HIGH: a zImage is not supported")
+      throw ImageLoadError(
+        "bzImage loadflags (offset 0x211) = \(loaderHex(loadflags)) lacks LOADED_HIGH: a zImage is not supported")
     }
     let xloadflags = try r.u16(at: Field.xloadflags, "xloadflags")
     guard xloadflags & xlfKernel64 != 0 else {
@@ -190,7 +191,8 @@ enum LinuxLoader {
     state.rsi = Layout.bootParams
     state.rsp = Layout.stackTop
     state.pageTableRoot = Layout.pml4
-    var summary = "Linux bzImage, boot protocol \(versionText(version)): \(kernel.count)-byte kernel at "
+    var summary =
+      "Linux bzImage, boot protocol \(versionText(version)): \(kernel.count)-byte kernel at "
       + "\(loaderHex(Layout.kernel)), 64-bit entry \(loaderHex(state.rip))"
     if let ramdisk { summary += ", initrd at \(loaderHex(ramdisk.address)) (\(ramdisk.size) bytes)" }
     state.summary = summary

@@ -76,10 +76,12 @@ enum MultibootLoader {
 
     let ram = memory.size
     var reserved = [
-      LoaderRange(start: Layout.reservedStart, end: Layout.reservedEnd,
-                  name: "the loader's boot-info area (GDT, stack, Multiboot info)"),
-      LoaderRange(start: E820Entry.lowMemoryEnd, end: E820Entry.highMemoryStart,
-                  name: "the reserved legacy area (EBDA, VGA, BIOS)"),
+      LoaderRange(
+        start: Layout.reservedStart, end: Layout.reservedEnd,
+        name: "the loader's boot-info area (GDT, stack, Multiboot info)"),
+      LoaderRange(
+        start: E820Entry.lowMemoryEnd, end: E820Entry.highMemoryStart,
+        name: "the reserved legacy area (EBDA, VGA, BIOS)"),
     ]
     let writer = LoaderWriter(memory: memory)
     let segments: [Segment]
@@ -103,8 +105,10 @@ enum MultibootLoader {
     for segment in segments {
       try writer.checkPlacement(segment.address, segment.memorySize, segment.what, avoiding: reserved)
       highestEnd = max(highestEnd, segment.address + segment.memorySize)
-      reserved.append(LoaderRange(start: segment.address, end: segment.address + segment.memorySize,
-                                  name: segment.what))
+      reserved.append(
+        LoaderRange(
+          start: segment.address, end: segment.address + segment.memorySize,
+          name: segment.what))
     }
     guard entry < ram else {
       throw ImageLoadError("Multiboot entry point \(loaderHex(entry)) is outside guest RAM (\(ram >> 20) MiB)")
@@ -137,8 +141,9 @@ enum MultibootLoader {
     for segment in segments {
       try writer.write(segment.data, at: segment.address, segment.what)
       if segment.zeroCount > 0 {
-        try writer.zero(at: segment.address + UInt64(segment.data.count), count: segment.zeroCount,
-                        "bss of \(segment.what)")
+        try writer.zero(
+          at: segment.address + UInt64(segment.data.count), count: segment.zeroCount,
+          "bss of \(segment.what)")
       }
     }
     if let initrd = options.initrd, let module {
@@ -148,8 +153,9 @@ enum MultibootLoader {
     let map = E820Entry.standardMap(ramSize: ram)
     let mmapBytes = map.flatMap(\.multibootBytes)
     var info = LoaderBuffer(count: Layout.infoSize)
-    info.put(InfoFlag.memory | InfoFlag.commandLine | InfoFlag.modules | InfoFlag.memoryMap
-               | InfoFlag.bootLoaderName, at: 0)
+    info.put(
+      InfoFlag.memory | InfoFlag.commandLine | InfoFlag.modules | InfoFlag.memoryMap
+        | InfoFlag.bootLoaderName, at: 0)
     info.put(UInt32(min(ram / 1024, 640)), at: 4)  // mem_lower, KiB
     let upper = ram > E820Entry.highMemoryStart ? (ram - E820Entry.highMemoryStart) / 1024 : 0
     info.put(UInt32(min(upper, UInt64(UInt32.max))), at: 8)  // mem_upper, KiB
@@ -178,7 +184,8 @@ enum MultibootLoader {
     state.rbx = Layout.info
     state.rsp = Layout.stackTop
     let lowest = segments.map(\.address).min() ?? 0
-    var summary = "Multiboot \(format) kernel: \(segments.count) segment(s) at "
+    var summary =
+      "Multiboot \(format) kernel: \(segments.count) segment(s) at "
       + "[\(loaderHex(lowest)), \(loaderHex(highestEnd))), entry \(loaderHex(entry))"
     if let module { summary += ", initrd at [\(loaderHex(module.start)), \(loaderHex(module.end)))" }
     state.summary = summary
@@ -261,8 +268,9 @@ enum MultibootLoader {
       zero = bssEndAddr - loadEnd
     }
     let data = try r.slice(fileOffset, loadSize, "a.out kludge image")
-    let segment = Segment(address: loadAddr, data: data, zeroCount: zero,
-                          what: "a.out kludge image (load_addr \(loaderHex(loadAddr)))")
+    let segment = Segment(
+      address: loadAddr, data: data, zeroCount: zero,
+      what: "a.out kludge image (load_addr \(loaderHex(loadAddr)))")
     return (segment.memorySize > 0 ? [segment] : [], entryAddr)
   }
 
@@ -287,10 +295,11 @@ enum MultibootLoader {
     var entryTranslated = false
     for header in elf.loadSegments where header.memorySize > 0 {
       let data = try elf.data(of: header)
-      segments.append(Segment(
-        address: header.physicalAddress, data: data, zeroCount: header.memorySize - header.fileSize,
-        what: "ELF program header \(header.index) (p_paddr \(loaderHex(header.physicalAddress)), "
-          + "p_memsz \(loaderHex(header.memorySize)))"))
+      segments.append(
+        Segment(
+          address: header.physicalAddress, data: data, zeroCount: header.memorySize - header.fileSize,
+          what: "ELF program header \(header.index) (p_paddr \(loaderHex(header.physicalAddress)), "
+            + "p_memsz \(loaderHex(header.memorySize)))"))
       // A higher-half kernel links e_entry at a virtual address: enter at its physical twin.
       if !entryTranslated, elf.entry >= header.virtualAddress,
         elf.entry - header.virtualAddress < header.memorySize
