@@ -23,7 +23,7 @@ struct MachineState: Equatable {
   func restore(into platform: Platform) throws {
     // KVM refuses its paravirtual clock MSRs when CPUID hides them; they carry host time only.
     var state = vcpu
-    state.msrs = state.msrs.filter { !(0x4B56_4D00...0x4B56_4DFF).contains($0.key) && $0.key != 0x11 && $0.key != 0x12 }
+    state.msrs = state.msrs.filter { !Self.isKVMParavirtualMSR($0.key) }
     try platform.vcpu.restoreState(state)
     var decoder = StateDecoder(devices)
     try platform.bus.decodeState(from: &decoder)
@@ -36,9 +36,13 @@ struct MachineState: Equatable {
   static func isHostTimeMSR(_ index: UInt32) -> Bool {
     switch index {
     case 0x10, 0x3B, 0xC000_0103: return true  // TSC, TSC_ADJUST, TSC_AUX
-    case 0x4B56_4D00...0x4B56_4DFF, 0x11, 0x12: return true  // KVM paravirtual clock MSRs
-    default: return false
+    default: return isKVMParavirtualMSR(index)
     }
+  }
+
+  /// KVM's paravirtual clock MSRs (the old 0x11/0x12 pair and the 0x4b564dxx range).
+  static func isKVMParavirtualMSR(_ index: UInt32) -> Bool {
+    (0x4B56_4D00...0x4B56_4DFF).contains(index) || index == 0x11 || index == 0x12
   }
 
   func encoded() -> [UInt8] {

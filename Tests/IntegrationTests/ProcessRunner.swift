@@ -30,44 +30,12 @@ enum Paths {
   }
 }
 
+/// The plain view of `runTool` (RecordingTestSupport.swift), which does the work.
 func runProcess(_ executable: String, _ arguments: [String], stdin: Data? = nil, timeout: TimeInterval = 60) throws
   -> ProcessResult
 {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: executable)
-  process.arguments = arguments
-  let outPipe = Pipe()
-  let errPipe = Pipe()
-  let inPipe = Pipe()
-  process.standardOutput = outPipe
-  process.standardError = errPipe
-  process.standardInput = inPipe
-  try process.run()
-  if let stdin { inPipe.fileHandleForWriting.write(stdin) }
-  try inPipe.fileHandleForWriting.close()
-
-  // Read both pipes on their own threads so a chatty child never blocks on a full pipe.
-  nonisolated(unsafe) var out = Data()
-  nonisolated(unsafe) var err = Data()
-  let group = DispatchGroup()
-  DispatchQueue.global().async(group: group) { out = outPipe.fileHandleForReading.readDataToEndOfFile() }
-  DispatchQueue.global().async(group: group) { err = errPipe.fileHandleForReading.readDataToEndOfFile() }
-
-  let deadline = Date().addingTimeInterval(timeout)
-  var timedOut = false
-  while process.isRunning {
-    if Date() > deadline {
-      timedOut = true
-      kill(process.processIdentifier, SIGKILL)
-      break
-    }
-    Thread.sleep(forTimeInterval: 0.01)
-  }
-  process.waitUntilExit()
-  group.wait()
-  return ProcessResult(
-    status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-    stderr: String(decoding: err, as: UTF8.self), timedOut: timedOut)
+  let r = try runTool(executable, arguments, stdin: stdin, timeout: timeout)
+  return ProcessResult(status: r.status, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut)
 }
 
 func retrovisor(_ arguments: [String], stdin: Data? = nil, timeout: TimeInterval = 60) throws -> ProcessResult {
