@@ -8,9 +8,10 @@ extension Platform {
     pit.fireDue()
   }
 
-  /// Injects the PIC's highest-priority request if the guest can take it now, and asks for an
-  /// interrupt window while more wait. True when a vector was injected.
-  public func injectPendingInterrupt() throws -> Bool {
+  /// Injects the PIC's highest-priority request if the guest can take it now and, with
+  /// `requestWindow`, asks for an interrupt window while more wait (a replay never does: the
+  /// recording says where each injection happened). True when a vector was injected.
+  public func injectPendingInterrupt(requestWindow: Bool = true) throws -> Bool {
     guard pic.hasPendingInterrupt else {
       vcpu.requestInterruptWindow = false
       return false
@@ -21,7 +22,7 @@ extension Platform {
       injected = true
     }
     // One injection per entry: ask for the next window if more are waiting.
-    vcpu.requestInterruptWindow = pic.hasPendingInterrupt
+    vcpu.requestInterruptWindow = requestWindow && pic.hasPendingInterrupt
     return injected
   }
 

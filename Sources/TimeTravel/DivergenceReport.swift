@@ -3,9 +3,10 @@ import Recording
 
 /// Names what differs between a recorded state and the replayed one, for divergence reports.
 enum DivergenceReport {
-  static func differences(recorded: MachineState, actual: MachineState, recordedPages: [Hash128], actualPages: [Hash128])
-    -> [String]
-  {
+  static func differences(
+    recorded: MachineState, actual: MachineState, recordedPages: [Hash128], actualPages: [Hash128],
+    recordedPage: (Hash128) -> [UInt8]?, actualPage: (Int) -> [UInt8]
+  ) -> [String] {
     var out: [String] = []
     let r = recorded.vcpu.registers.named
     let a = actual.vcpu.registers.named
@@ -36,7 +37,23 @@ enum DivergenceReport {
     if !pages.isEmpty {
       let shown = pages.prefix(8).map { "0x" + String($0 * PageTracker.pageSize, radix: 16) }.joined(separator: ", ")
       out.append("\(pages.count) RAM page(s) differ, first at \(shown)")
+      if let first = pages.first, let before = recordedPage(recordedPages[first]) {
+        out.append(byteDifferences(page: first, recorded: before, actual: actualPage(first)))
+      }
     }
     return out
   }
+
+  /// The differing bytes of one page, as address: recorded -> replayed (the first few).
+  static func byteDifferences(page: Int, recorded: [UInt8], actual: [UInt8]) -> String {
+    let offsets = zip(recorded, actual).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+    let base = page * PageTracker.pageSize
+    let shown = offsets.prefix(8).map {
+      "0x\(String(base + $0, radix: 16)): \(hex(recorded[$0])) -> \(hex(actual[$0]))"
+    }
+    let more = offsets.count > 8 ? ", ..." : ""
+    return "\(offsets.count) byte(s) differ there (recorded -> replayed): \(shown.joined(separator: ", "))\(more)"
+  }
+
+  private static func hex(_ b: UInt8) -> String { b < 16 ? "0" + String(b, radix: 16) : String(b, radix: 16) }
 }

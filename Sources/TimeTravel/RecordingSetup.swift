@@ -18,13 +18,19 @@ public struct RecordingSetup: Sendable, Equatable {
     self.commandLine = commandLine
   }
 
+  /// How positions and deliveries are counted; a recording made under another scheme cannot be
+  /// replayed (2: interrupt-window exits are not positions, injections there are kicked points).
+  static let eventScheme = "2"
+
   var header: RecordingHeader {
     var w = ByteWriter()
     w.write(configuration.memorySize)
     return RecordingHeader(
       imageName: imageName, imageHash: imageHash, machineConfiguration: w.bytes,
       createdUnixSeconds: UInt64(max(0, time(nil))),
-      extra: ["imageKind": imageKind, "commandLine": commandLine, "engine": "retrovisor 0.1"])
+      extra: [
+        "imageKind": imageKind, "commandLine": commandLine, "engine": "retrovisor 0.1", "eventScheme": Self.eventScheme,
+      ])
   }
 
   init(header: RecordingHeader) throws(ReplayError) {
@@ -35,6 +41,12 @@ public struct RecordingSetup: Sendable, Equatable {
       throw .damaged("header: \(error)")
     }
     do { try configuration.validate() } catch { throw .damaged("header: \(error)") }
+    let scheme = header.extra["eventScheme"] ?? "1"
+    guard scheme == Self.eventScheme else {
+      throw .incompatible(
+        "this recording counts positions by event scheme \(scheme); this build replays scheme \(Self.eventScheme): record it again"
+      )
+    }
     imageName = header.imageName
     imageHash = header.imageHash
     imageKind = header.extra["imageKind"] ?? "unknown"

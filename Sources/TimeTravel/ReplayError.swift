@@ -6,6 +6,8 @@ public enum ReplayError: Error, CustomStringConvertible {
   case imageMismatch(String)
   /// Replay no longer reproduces the recording: the first differing instant and what differs.
   case divergence(String)
+  /// Made by a build that counts positions differently.
+  case incompatible(String)
   /// A position outside what the recording holds.
   case outOfRange(String)
 
@@ -15,6 +17,7 @@ public enum ReplayError: Error, CustomStringConvertible {
     case .imageMismatch(let s): return s
     case .divergence(let s): return "replay diverged from the recording: \(s)"
     case .outOfRange(let s): return s
+    case .incompatible(let s): return "cannot replay: \(s)"
     }
   }
 }

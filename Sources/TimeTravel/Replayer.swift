@@ -93,7 +93,9 @@ public final class Replayer {
         let actual = try? MachineState.capture(platform, msrIndices: msrIndices)
       {
         let diffs = DivergenceReport.differences(
-          recorded: recorded, actual: actual, recordedPages: archive.pageMap(atSnapshot: index), actualPages: tracker.hashes)
+          recorded: recorded, actual: actual, recordedPages: archive.pageMap(atSnapshot: index), actualPages: tracker.hashes,
+          recordedPage: { self.archive.pages[$0] ?? ($0 == PageTracker.zeroPageHash ? PageTracker.zeroPage : nil) },
+          actualPage: { Array(self.tracker.pageBytes($0)) })
         detail = diffs.isEmpty ? "" : "; " + diffs.joined(separator: "; ")
       }
       throw ReplayError.divergence(
@@ -130,7 +132,7 @@ public final class Replayer {
       if !archive.isComplete && position >= archive.completeThrough { return .endOfLog(position) }
 
       try deliverGroups(kicked: false)
-      _ = try platform.injectPendingInterrupt()
+      _ = try platform.injectPendingInterrupt(requestWindow: false)
       var restarted = false
       while nextGroup < archive.groups.count, archive.groups[nextGroup].position == position,
         let kick = archive.groups[nextGroup].kick
@@ -157,7 +159,7 @@ public final class Replayer {
           break
         }
         try deliverGroups(kicked: true)
-        _ = try platform.injectPendingInterrupt()
+        _ = try platform.injectPendingInterrupt(requestWindow: false)
       }
 
       if restarted { continue }  // restored to retry a kicked point
@@ -166,7 +168,7 @@ public final class Replayer {
       watchdog.arm(hostDeadline: deadline)
       let exit = try vcpu.run()
       watchdog.arm(hostDeadline: nil)
-      if exit == .interrupted {
+      if exit == .interrupted || exit == .interruptWindowOpen {
         if HostClock.now() >= deadline {
           throw ReplayError.divergence(
             "the guest ran \(Self.exitBudget / 1_000_000_000) s after position \(position) without the exit the recording has next"
@@ -189,12 +191,10 @@ public final class Replayer {
           }
           throw ReplayError.divergence("the guest halted at position \(position) but the recording delivered nothing there")
         }
-      case .interruptWindowOpen:
-        break
       case .shutdown, .internalError, .failEntry, .unknown, .systemEvent, .debug:
         let fault = platform.fault(Self.faultKind(exit))
         return .finished(.fault(summary: fault.summary))
-      case .interrupted:
+      case .interrupted, .interruptWindowOpen:
         break
       }
       if let index = snapshotAt[position], index > 0 { try verifySnapshot(index) }

@@ -31,13 +31,10 @@ let mixedExpectation = GuestExpectation(
     """, status: 1)
 
 /// Every guest a recording test covers: the `run` expectations plus `mixed`.
-/// Guests whose nondeterministic inputs all land at exits or halts: replay must be exact every time.
-let exitDrivenGuests: [GuestExpectation] = guestExpectations.filter { $0.name != "spin" }
+let recordedGuests: [GuestExpectation] = guestExpectations + [mixedExpectation]
 
 /// Guests that busy-wait without exits, so their timer interrupts are injected at kicked points.
-/// On software-assisted KVM hosts these do not always replay (docs/determinism.md): replay must
-/// then say so, never print something else or hang.
-let spinningGuests: [GuestExpectation] = guestExpectations.filter { $0.name == "spin" } + [mixedExpectation]
+let spinningGuestNames: Set<String> = ["spin", "mixed"]
 
 let ticksExpectation = guestExpectations.first { $0.name == "ticks" }!
 
@@ -262,6 +259,8 @@ struct RecordingInfo {
   /// N in "checksums      all N chunks verified", nil when damaged.
   var verifiedChunks: Int?
   var damage: String?
+  /// K in "events ... K at kicked points".
+  var kickedPoints: Int
 
   init?(_ text: String) {
     guard let e = text.firstMatch(of: /(?m)^exits +(\d+)/), let exits = UInt64(e.1) else { return nil }
@@ -271,6 +270,7 @@ struct RecordingInfo {
     chunkCount = text.matches(of: #/(?m)^  \S+ +(\d+) chunks, /#).compactMap { Int($0.1) }.reduce(0, +)
     verifiedChunks = text.firstMatch(of: /(?m)^checksums +all (\d+) chunks verified$/).flatMap { Int($0.1) }
     damage = text.firstMatch(of: /(?m)^checksums +DAMAGED: (.*)$/).map { String($0.1) }
+    kickedPoints = text.firstMatch(of: /(?m)^events .* (\d+) at kicked points/).flatMap { Int($0.1) } ?? 0
   }
 }
 
