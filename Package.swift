@@ -32,6 +32,7 @@ let package = Package(
     .testTarget(name: "MachineTests", dependencies: ["Machine"]),
     .testTarget(name: "IntegrationTests", dependencies: ["Machine"]),
     .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
+    .testTarget(name: "TimeTravelTests", dependencies: ["TimeTravel", "Recording", "Machine"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -150,6 +150,25 @@ public final class VCPU {
     return decodeExit()
   }
 
+  /// Finishes the instruction of the last I/O or MMIO exit without running guest code after it.
+  /// KVM completes such an instruction (stores an `in` result, advances rip) only on the next
+  /// entry; with `immediate_exit` that entry does just that and returns, so the state read
+  /// afterwards is the state after the instruction, which a snapshot can restore. Under
+  /// single-step the completion reports the step's debug exit, which is also fine. False when
+  /// completing made another exit (a string I/O instruction needing several): not handled.
+  public func completePendingExit() throws(KVMError) -> Bool {
+    runPointer.pointee.immediate_exit = 1
+    let result = ckvm_ioctl(fd, CKVM_KVM_RUN, 0)
+    let err = Glibc.errno
+    runPointer.pointee.immediate_exit = 0
+    if result < 0 {
+      guard err == EINTR || err == EAGAIN else { throw KVMError("KVM_RUN (completing an exit)", errno: err) }
+      return true
+    }
+    if case .debug = decodeExit() { return true }
+    return false
+  }
+
   /// The I/O data buffer of the current `.io` exit (size * count bytes).
   public var ioData: UnsafeMutablePointer<UInt8> { ckvm_run_io_data(runPointer) }
 

@@ -6,6 +6,8 @@ public enum MachineError: Error, CustomStringConvertible {
   case invalidConfiguration(String)
   case image(String)
   case memory(MemoryAccessError)
+  /// The guest did something the engine cannot handle deterministically yet.
+  case unsupported(String)
 
   public var description: String {
     switch self {
@@ -13,6 +15,7 @@ public enum MachineError: Error, CustomStringConvertible {
     case .invalidConfiguration(let s): return "invalid machine configuration: \(s)"
     case .image(let s): return s
     case .memory(let e): return e.description
+    case .unsupported(let s): return "unsupported: \(s)"
     }
   }
 }

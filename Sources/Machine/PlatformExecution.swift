@@ -10,16 +10,17 @@ extension Platform {
 
   /// Injects the PIC's highest-priority request if the guest can take it now and, with
   /// `requestWindow`, asks for an interrupt window while more wait (a replay never does: the
-  /// recording says where each injection happened). True when a vector was injected.
-  public func injectPendingInterrupt(requestWindow: Bool = true) throws -> Bool {
+  /// recording says where each injection happened). Returns the vector injected, if any.
+  @discardableResult
+  public func injectPendingInterrupt(requestWindow: Bool = true) throws -> UInt8? {
     guard pic.hasPendingInterrupt else {
       vcpu.requestInterruptWindow = false
-      return false
+      return nil
     }
-    var injected = false
+    var injected: UInt8?
     if vcpu.readyForInterruptInjection, let vector = pic.acknowledge() {
       do { try vcpu.injectInterrupt(vector: vector) } catch { throw MachineError.kvm(error) }
-      injected = true
+      injected = vector
     }
     // One injection per entry: ask for the next window if more are waiting.
     vcpu.requestInterruptWindow = requestWindow && pic.hasPendingInterrupt
@@ -39,6 +40,16 @@ extension Platform {
         let value = bus.read(port: io.port, size: io.size)
         for b in 0..<io.size { slot[b] = UInt8(truncatingIfNeeded: value >> (8 * b)) }
       }
+    }
+  }
+
+  /// Completes the instruction of an I/O or MMIO exit now (see `VCPU.completePendingExit`):
+  /// every exit then leaves a state that snapshots restore and single-steps continue exactly.
+  public func finishExitInstruction() throws {
+    let completed: Bool
+    do { completed = try vcpu.completePendingExit() } catch { throw MachineError.kvm(error) }
+    guard completed else {
+      throw MachineError.unsupported("an I/O instruction that needs several exits (string I/O with a count): not supported yet")
     }
   }
 

@@ -64,10 +64,12 @@ public final class Runner {
       case .io(let io):
         statistics.count(.io)
         platform.emulate(io)
+        try platform.finishExitInstruction()
         try observer?.exitHandled(index: exitIndex, platform: platform)
       case .mmio(let access):
         statistics.count(.mmio)
         platform.handleUnclaimedMMIO(access)
+        try platform.finishExitInstruction()
         try observer?.exitHandled(index: exitIndex, platform: platform)
       case .hlt:
         statistics.count(.hlt)
@@ -121,7 +123,7 @@ public final class Runner {
   }
 
   private func injectPendingInterrupt() throws {
-    if try platform.injectPendingInterrupt() { statistics.interruptsInjected += 1 }
+    if try platform.injectPendingInterrupt() != nil { statistics.interruptsInjected += 1 }
   }
 
   /// HLT: sleep on the host until the next timer deadline or serial input, then deliver it.

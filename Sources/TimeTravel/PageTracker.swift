@@ -14,6 +14,9 @@ final class PageTracker {
   let vm: VirtualMachine
   let pageCount: Int
   private(set) var dirty: [UInt64]
+  /// Pages written since the last snapshot position, whatever was settled in between: what a
+  /// kicked point's context hash covers, in the recorder and in replay alike.
+  var sinceSnapshot: [UInt64]
   /// Content hash of every page, valid for pages not in `dirty`.
   private(set) var hashes: [Hash128]
 
@@ -22,6 +25,7 @@ final class PageTracker {
     self.vm = vm
     pageCount = Int(memory.size) / Self.pageSize
     dirty = [UInt64](repeating: 0, count: (pageCount + 63) / 64)
+    sinceSnapshot = dirty
     hashes = [Hash128](repeating: Self.zeroPageHash, count: pageCount)
   }
 
@@ -31,7 +35,15 @@ final class PageTracker {
   /// Pulls KVM's dirty bitmap into `dirty`.
   func harvest() throws {
     let bits = try vm.dirtyLog(slot: Platform.ramSlot, pages: pageCount)
-    for i in 0..<dirty.count { dirty[i] |= bits[i] }
+    for i in 0..<dirty.count {
+      dirty[i] |= bits[i]
+      sinceSnapshot[i] |= bits[i]
+    }
+  }
+
+  /// A snapshot position: kicked points after it hash the pages written from here on.
+  func markSnapshotReference() {
+    for i in 0..<sinceSnapshot.count { sinceSnapshot[i] = 0 }
   }
 
   /// Marks every page that may hold data: pages of the anonymous mapping that were never
@@ -52,9 +64,11 @@ final class PageTracker {
     if pageCount % 64 != 0 { dirty[dirty.count - 1] = (1 << UInt64(pageCount % 64)) - 1 }
   }
 
-  var dirtyPages: [Int] {
+  var dirtyPages: [Int] { Self.pages(in: dirty) }
+
+  static func pages(in bitmap: [UInt64]) -> [Int] {
     var pages: [Int] = []
-    for (word, bits) in dirty.enumerated() where bits != 0 {
+    for (word, bits) in bitmap.enumerated() where bits != 0 {
       var b = bits
       while b != 0 {
         let bit = b.trailingZeroBitCount
@@ -72,7 +86,7 @@ final class PageTracker {
   /// Hash of the dirty set (page numbers and contents) without changing it: what identifies a
   /// kicked point together with the registers.
   func dirtyContentHash(into hasher: inout StateHasher) {
-    for page in dirtyPages {
+    for page in Self.pages(in: sinceSnapshot) {
       hasher.update(UInt32(page))
       hasher.update(pageBytes(page))
     }

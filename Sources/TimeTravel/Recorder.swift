@@ -113,6 +113,7 @@ public final class Recorder: RunObserver {
     try flushEvents()
     try tracker.harvest()
     let changed = tracker.settle()
+    tracker.markSnapshotReference()
     var newPages: [(Hash128, UnsafeRawBufferPointer)] = []
     for (page, hash) in changed where !writtenPages.contains(hash) {
       writtenPages.insert(hash)

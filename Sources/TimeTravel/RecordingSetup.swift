@@ -19,8 +19,9 @@ public struct RecordingSetup: Sendable, Equatable {
   }
 
   /// How positions and deliveries are counted; a recording made under another scheme cannot be
-  /// replayed (2: interrupt-window exits are not positions, injections there are kicked points).
-  static let eventScheme = "2"
+  /// replayed (2: interrupt-window exits are not positions, injections there are kicked points;
+  /// 3: every I/O and MMIO instruction is completed at its exit).
+  static let eventScheme = "3"
 
   var header: RecordingHeader {
     var w = ByteWriter()

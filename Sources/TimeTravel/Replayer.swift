@@ -13,6 +13,26 @@ public final class Replayer {
     case finished(RecordedOutcome)
     /// The event log ends here (a recording cut short): nothing is known past this position.
     case endOfLog(UInt64)
+    /// An execution breakpoint at this address, before its instruction ran.
+    case breakpoint(UInt64)
+    /// The caller's `afterExit` check asked to stop, right after an exit was handled.
+    case checked
+    /// `requestInterrupt()` was called.
+    case interrupted
+  }
+
+  /// One unit of forward execution in step mode (`step()`).
+  public enum Step: Equatable, Sendable {
+    /// One instruction ran (single-step).
+    case instruction
+    /// An interrupt was delivered: the vCPU stands at the handler's first instruction.
+    case interruptEntry(vector: UInt8)
+    /// The instruction made an exit (I/O, MMIO, HLT): the position advanced by one.
+    case exit
+    /// The run ended (debug-exit, reset, fault) as the recording says.
+    case finished(RecordedOutcome)
+    /// Nothing is recorded past here.
+    case endOfLog(UInt64)
   }
 
   public let archive: RecordingArchive
@@ -23,6 +43,15 @@ public final class Replayer {
   private var snapshotAt: [UInt64: Int] = [:]
 
   public private(set) var position: UInt64 = 0
+  /// Instructions (and interrupt entries) since the exit at `position`, when known: run mode
+  /// stopping between exits does not count them.
+  public private(set) var stepsSinceExit: UInt64? = 0
+  /// A vector injected with KVM_INTERRUPT that the guest has not entered yet.
+  private var pendingVector: UInt8?
+  /// The guest-debug setting KVM has now (see `setDebug`); unknown after a restore.
+  private var debugMode: [UInt64]? = nil
+  private var debugModeKnown = false
+  private let interruptFlag = InterruptFlag()
   private var nextGroup = 0
   private var samples: SampleFeed
   /// Snapshots whose hash was checked on the way (for reports and tests).
@@ -35,6 +64,8 @@ public final class Replayer {
   /// Kicks the vCPU when a kicked-point search overruns its budget: a missed hit in a guest
   /// that then spins without exits would otherwise never return from KVM_RUN.
   private let watchdog = HostEvents()
+  /// Page contents of navigation checkpoints that the recording does not hold.
+  let checkpointPages = CheckpointStore()
 
   public init(archive: RecordingArchive, console: @escaping ([UInt8]) -> Void, kvmPath: String = "/dev/kvm") throws {
     self.archive = archive
@@ -69,18 +100,77 @@ public final class Replayer {
       self.archive.pages[$0] ?? ($0 == PageTracker.zeroPageHash ? PageTracker.zeroPage : nil)
     }
     try tracker.discardKVMDirtyLog()
+    tracker.markSnapshotReference()
     try state.restore(into: platform)
     position = s.position
+    stepsSinceExit = 0
+    pendingVector = nil
+    debugModeKnown = false
     nextGroup = Int(s.groupIndex)
     samples.index = Int(s.sampleIndex)
     platform.clock.source = samples
     if index == 0 && s.outputBytes == 0 { tap.resetToStart() } else { tap.reset(count: s.outputBytes) }
   }
 
+  /// Captures the current instant (whose instruction count must be known) as a checkpoint;
+  /// pages not yet stored anywhere are added to `store`.
+  func captureCheckpoint() throws -> Checkpoint {
+    guard let steps = stepsSinceExit else { throw ReplayError.outOfRange("internal: checkpoint at an uncounted instant") }
+    try settlePages()
+    return Checkpoint(
+      position: Position(exit: position, instructions: steps),
+      state: try MachineState.capture(platform, msrIndices: msrIndices), pageMap: tracker.hashes,
+      sinceSnapshot: tracker.sinceSnapshot, nextGroup: nextGroup, sampleIndex: samples.index, outputBytes: tap.count,
+      pendingVector: pendingVector)
+  }
+
+  /// Re-hashes the pages written since the last look, keeping a copy of every content the
+  /// recording does not hold: a checkpoint may name it later.
+  private func settlePages() throws {
+    try tracker.harvest()
+    for (page, hash) in tracker.settle() where archive.pages[hash] == nil {
+      checkpointPages.retain(hash, bytes: tracker.pageBytes(page))
+    }
+  }
+
+  func restore(_ c: Checkpoint) throws {
+    let store = checkpointPages
+    try tracker.harvest()
+    try tracker.restore(to: c.pageMap) {
+      self.archive.pages[$0] ?? store.page($0) ?? ($0 == PageTracker.zeroPageHash ? PageTracker.zeroPage : nil)
+    }
+    try tracker.discardKVMDirtyLog()
+    tracker.sinceSnapshot = c.sinceSnapshot
+    try c.state.restore(into: platform)
+    debugModeKnown = false
+    position = c.position.exit
+    stepsSinceExit = c.position.instructions
+    pendingVector = c.pendingVector
+    nextGroup = c.nextGroup
+    samples.index = c.sampleIndex
+    samples.overrun = false
+    platform.clock.source = samples
+    tap.reset(count: c.outputBytes)
+    tap.forgetForwarded()
+  }
+
+  /// Restores the recording's snapshot at or before `exit`.
+  func restoreSnapshot(atOrBefore exit: UInt64) throws {
+    try restore(snapshot: archive.snapshotIndex(atOrBefore: exit))
+    debugModeKnown = false
+    tap.forgetForwarded()
+  }
+
+  /// Registers plus the context hash: what identifies an instant between exits.
+  func fingerprint() throws -> Fingerprint {
+    Fingerprint(
+      registers: try platform.vcpu.registers(),
+      context: try KickPointMatcher.contextHash(platform: platform, tracker: tracker))
+  }
+
   /// The full-state hash at the current position (the one snapshots store).
   public func stateHash() throws -> Hash128 {
-    try tracker.harvest()
-    _ = tracker.settle()
+    try settlePages()
     return StateHashing.hash(try MachineState.capture(platform, msrIndices: msrIndices), tracker)
   }
 
@@ -105,6 +195,7 @@ public final class Replayer {
       throw ReplayError.divergence(
         "console output at position \(s.position) is \(tap.count) bytes, the recording says \(s.outputBytes)")
     }
+    tracker.markSnapshotReference()
     verifiedSnapshots += 1
   }
 
@@ -123,16 +214,23 @@ public final class Replayer {
     return try run(until: target)
   }
 
-  /// Runs forward until `target` (nil: to the end), the recorded end, or the end of the log.
-  public func run(until target: UInt64? = nil) throws -> Stop {
+  /// Runs forward until `target` (nil: to the end), the recorded end, or the end of the log;
+  /// also stops at an execution breakpoint in `breakpoints` (hardware debug registers: at most
+  /// four), when `afterExit` returns true right after an exit, or at `requestInterrupt()`.
+  public func run(
+    until target: UInt64? = nil, breakpoints: [UInt64] = [], afterExit: (() throws -> Bool)? = nil
+  ) throws -> Stop {
     let vcpu = platform.vcpu
+    precondition(breakpoints.count <= 4, "run mode arms at most four breakpoints")
+    interruptFlag.clear()
     while true {
       if let request = platform.stop.request { return .finished(outcome(of: request)) }
-      if let target, position >= target { return .reached(position) }
+      if let target, position >= target, stepsSinceExit == 0 { return .reached(position) }
       if !archive.isComplete && position >= archive.completeThrough { return .endOfLog(position) }
+      if interruptFlag.isSet { return .interrupted }
 
       try deliverGroups(kicked: false)
-      _ = try platform.injectPendingInterrupt(requestWindow: false)
+      try injectIfPossible()
       var restarted = false
       while nextGroup < archive.groups.count, archive.groups[nextGroup].position == position,
         let kick = archive.groups[nextGroup].kick
@@ -146,8 +244,11 @@ public final class Replayer {
         let gap = delivered.map { $0 > platform.clock.now ? $0 - platform.clock.now : 0 } ?? 10_000_000
         let careful = carefulKickGroup == nextGroup
         let budget = careful ? 2_000_000_000 + 40 * gap : 300_000_000 + 4 * gap
+        debugModeKnown = false  // the search sets its own
+        let found: KickPointSearch.Found
         do {
-          try search.run(to: kick, hits: &kickSearchHits, singleStep: careful, budget: budget)
+          found = try search.run(
+            to: kick, hits: &kickSearchHits, singleStep: careful, budget: budget, alsoStopAt: breakpoints)
         } catch let miss as KickPointSearch.Miss {
           // Some hosts drop a breakpoint hit now and then: go back to the last snapshot and
           // find this point again by single-stepping, which cannot miss it.
@@ -158,11 +259,15 @@ public final class Replayer {
           restarted = true
           break
         }
+        pendingVector = nil
+        if found != .atStart { stepsSinceExit = nil }
+        if case .breakpoint(let address) = found { return .breakpoint(address) }
         try deliverGroups(kicked: true)
-        _ = try platform.injectPendingInterrupt(requestWindow: false)
+        try injectIfPossible()
       }
 
       if restarted { continue }  // restored to retry a kicked point
+      try setDebug(breakpoints.isEmpty ? nil : breakpoints)
       // A replay that went astray can spin without exits where the recording had one.
       let deadline = HostClock.now() &+ Self.exitBudget
       watchdog.arm(hostDeadline: deadline)
@@ -174,32 +279,159 @@ public final class Replayer {
             "the guest ran \(Self.exitBudget / 1_000_000_000) s after position \(position) without the exit the recording has next"
           )
         }
+        pendingVector = nil
+        stepsSinceExit = nil
         continue
       }
-      position += 1
-      switch exit {
-      case .io(let io):
-        platform.emulate(io)
-      case .mmio(let access):
-        platform.handleUnclaimedMMIO(access)
-      case .hlt:
-        let delivered = nextGroup < archive.groups.count && archive.groups[nextGroup].position == position
-        if !delivered && !platform.pic.hasPendingInterrupt && platform.stop.request == nil {
-          if !archive.isComplete && position >= archive.completeThrough { return .endOfLog(position) }
-          if archive.isComplete && position >= archive.finalPosition {
-            return .finished(archive.outcome ?? .userQuit)
-          }
-          throw ReplayError.divergence("the guest halted at position \(position) but the recording delivered nothing there")
-        }
-      case .shutdown, .internalError, .failEntry, .unknown, .systemEvent, .debug:
-        let fault = platform.fault(Self.faultKind(exit))
-        return .finished(.fault(summary: fault.summary))
-      case .interrupted, .interruptWindowOpen:
-        break
+      pendingVector = nil
+      if case .debug(let event) = exit {
+        stepsSinceExit = nil
+        if breakpoints.contains(event.pc) { return .breakpoint(event.pc) }
+        continue  // a stale hit of a breakpoint no longer armed
       }
-      if let index = snapshotAt[position], index > 0 { try verifySnapshot(index) }
-      try checkSamplesNotOverrun()
+      if let stop = try handle(exit) { return stop }
+      if let afterExit, try afterExit() { return .checked }
     }
+  }
+
+  /// Advances by one instruction or one interrupt entry, delivering what the recording has at
+  /// the current instant first. Stepping agrees with `run`: the same deliveries at the same
+  /// states, so the snapshots it passes still verify.
+  public func step() throws -> Step {
+    let vcpu = platform.vcpu
+    if let request = platform.stop.request { return .finished(outcome(of: request)) }
+    if !archive.isComplete && position >= archive.completeThrough { return .endOfLog(position) }
+    try deliverDueWhileStepping()
+    if let vector = pendingVector { return try enterInterrupt(vector) }
+    let exit: VCPUExit
+    if try atHalt() {
+      // HLT under single-step does not halt on some hosts (kvm-host-facts.md): run it plainly.
+      try setDebug(nil)
+      exit = try runPastKicks()
+    } else {
+      try setDebug([])
+      exit = try runPastKicks()
+    }
+    if case .debug = exit {
+      stepsSinceExit = stepsSinceExit.map { $0 + 1 }
+      return .instruction
+    }
+    if let stop = try handle(exit) {
+      switch stop {
+      case .finished(let o): return .finished(o)
+      case .endOfLog(let p): return .endOfLog(p)
+      default: break
+      }
+    }
+    return .exit
+  }
+
+  /// Asks a running `run` to stop (from another thread); it returns `.interrupted`.
+  public func requestInterrupt() {
+    interruptFlag.set()
+    watchdog.arm(hostDeadline: HostClock.now())
+  }
+
+  /// Deliveries at the current instant in step mode: the plain groups of this position, then
+  /// any kicked group whose point is exactly this state.
+  private func deliverDueWhileStepping() throws {
+    try deliverGroups(kicked: false)
+    try injectIfPossible()
+    while nextGroup < archive.groups.count, archive.groups[nextGroup].position == position,
+      let kick = archive.groups[nextGroup].kick
+    {
+      let search = KickPointSearch(platform: platform, tracker: tracker, afterExit: position, watchdog: watchdog)
+      guard try search.matches(kick) else { break }
+      try deliverGroups(kicked: true)
+      try injectIfPossible()
+    }
+  }
+
+  private func injectIfPossible() throws {
+    guard pendingVector == nil else { return }
+    pendingVector = try platform.injectPendingInterrupt(requestWindow: false)
+  }
+
+  /// Lets the guest take the injected interrupt and stops at the handler's first instruction,
+  /// with a hardware breakpoint there: single-stepping into an interrupt leaks the trap flag
+  /// into the frame the guest pushes on some hosts (docs/hosts.md).
+  private func enterInterrupt(_ vector: UInt8) throws -> Step {
+    guard let handler = try platform.interruptHandlerAddress(vector: vector) else {
+      throw ReplayError.divergence("cannot read the guest's interrupt table entry for vector \(vector) at position \(position)")
+    }
+    try setDebug([handler])
+    let exit = try runPastKicks()
+    pendingVector = nil
+    if case .debug = exit {
+      stepsSinceExit = stepsSinceExit.map { $0 + 1 }
+      return .interruptEntry(vector: vector)
+    }
+    if let stop = try handle(exit), case .finished(let o) = stop { return .finished(o) }
+    return .exit
+  }
+
+  private func atHalt() throws -> Bool {
+    let regs = try platform.vcpu.registers()
+    let sregs = try platform.vcpu.specialRegisters()
+    let linear = sregs.is64BitCode ? regs.rip : sregs.cs.base &+ regs.rip
+    return try platform.readLinear(linear, count: 1) == [0xF4]
+  }
+
+  private func runPastKicks() throws -> VCPUExit {
+    var exit = try platform.vcpu.run()
+    while exit == .interrupted { exit = try platform.vcpu.run() }
+    return exit
+  }
+
+  /// nil: no guest debugging; []: single-step; addresses: hardware execute breakpoints.
+  private func setDebug(_ mode: [UInt64]?) throws {
+    guard !debugModeKnown || mode != debugMode else { return }
+    switch mode {
+    case nil: try platform.vcpu.setGuestDebug([])
+    case let addresses? where addresses.isEmpty: try platform.vcpu.setGuestDebug([.enable, .singleStep])
+    case let addresses?:
+      var regs = [UInt64](repeating: 0, count: 8)
+      var dr7: UInt64 = 0x400
+      for (i, a) in addresses.prefix(4).enumerated() {
+        regs[i] = a
+        dr7 |= 1 << UInt64(2 * i)  // local enable, execute, length 1
+      }
+      regs[7] = dr7
+      try platform.vcpu.setGuestDebug([.enable, .useHardwareBreakpoints], debugRegisters: regs)
+    }
+    debugMode = mode
+    debugModeKnown = true
+  }
+
+  /// Handles a deterministic exit: the position advances; returns a stop when the run ended.
+  private func handle(_ exit: VCPUExit) throws -> Stop? {
+    position += 1
+    stepsSinceExit = 0
+    switch exit {
+    case .io(let io):
+      platform.emulate(io)
+      try platform.finishExitInstruction()
+    case .mmio(let access):
+      platform.handleUnclaimedMMIO(access)
+      try platform.finishExitInstruction()
+    case .hlt:
+      let delivered = nextGroup < archive.groups.count && archive.groups[nextGroup].position == position
+      if !delivered && !platform.pic.hasPendingInterrupt && platform.stop.request == nil {
+        if !archive.isComplete && position >= archive.completeThrough { return .endOfLog(position) }
+        if archive.isComplete && position >= archive.finalPosition {
+          return .finished(archive.outcome ?? .userQuit)
+        }
+        throw ReplayError.divergence("the guest halted at position \(position) but the recording delivered nothing there")
+      }
+    case .shutdown, .internalError, .failEntry, .unknown, .systemEvent, .debug:
+      let fault = platform.fault(Self.faultKind(exit))
+      return .finished(.fault(summary: fault.summary))
+    case .interrupted, .interruptWindowOpen:
+      break
+    }
+    if let index = snapshotAt[position], index > 0 { try verifySnapshot(index) }
+    try checkSamplesNotOverrun()
+    return nil
   }
 
   /// Hands over the groups recorded at the current position: the plain ones, or the next kicked one.
@@ -279,6 +511,7 @@ final class SampleFeed: ClockSource {
 /// Runs the guest to a recorded kicked point: a hardware execute breakpoint at its rip, and at
 /// each hit a comparison of the registers and the context hash; a hit that does not match is
 /// stepped over (disarm, single-step, re-arm: on some hosts the breakpoint fires again on resume).
+/// A hit of one of `alsoStopAt` (the user's breakpoints) ends the search first.
 struct KickPointSearch {
   let platform: Platform
   let tracker: PageTracker
@@ -289,10 +522,19 @@ struct KickPointSearch {
     var error: ReplayError
   }
 
-  func run(to kick: KickPoint, hits: inout Int, singleStep: Bool, budget: UInt64) throws {
+  enum Found: Equatable {
+    /// The point is where the vCPU already stood.
+    case atStart
+    case reached
+    case breakpoint(UInt64)
+  }
+
+  func run(to kick: KickPoint, hits: inout Int, singleStep: Bool, budget: UInt64, alsoStopAt: [UInt64] = []) throws
+    -> Found
+  {
     let vcpu = platform.vcpu
     let rip = kick.registers.rip
-    if try matches(kick) { return }
+    if try matches(kick) { return .atStart }
     let deadline = HostClock.now() &+ budget
     watchdog.arm(hostDeadline: deadline)
     defer { watchdog.arm(hostDeadline: nil) }
@@ -309,12 +551,20 @@ struct KickPointSearch {
         if overdue() { throw timeout }
         switch exit {
         case .interrupted: continue
-        case .debug: if try matches(kick) { return }
+        case .debug(let event):
+          if try matches(kick) { return .reached }
+          if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
         default: throw Miss(error: notFound(kick, exit: exit))
         }
       }
     }
-    let armed: [UInt64] = [rip, 0, 0, 0, 0, 0, 0, 0x401]
+    let addresses = [rip] + alsoStopAt.filter { $0 != rip }.prefix(3)
+    var armed = [UInt64](repeating: 0, count: 8)
+    armed[7] = 0x400
+    for (i, a) in addresses.enumerated() {
+      armed[i] = a
+      armed[7] |= 1 << UInt64(2 * i)
+    }
     try vcpu.setGuestDebug([.enable, .useHardwareBreakpoints], debugRegisters: armed)
     defer { try? vcpu.setGuestDebug([]) }
     while true {
@@ -323,9 +573,10 @@ struct KickPointSearch {
       switch exit {
       case .interrupted:
         continue
-      case .debug:
+      case .debug(let event):
         hits += 1
-        if try matches(kick) { return }
+        if event.pc == rip, try matches(kick) { return .reached }
+        if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
         try vcpu.setGuestDebug([.enable, .singleStep])
         var stepped = try vcpu.run()
         while stepped == .interrupted { stepped = try vcpu.run() }
@@ -337,7 +588,7 @@ struct KickPointSearch {
     }
   }
 
-  private func matches(_ kick: KickPoint) throws -> Bool {
+  func matches(_ kick: KickPoint) throws -> Bool {
     let regs = try platform.vcpu.registers()
     guard regs == kick.registers else { return false }
     return try KickPointMatcher.contextHash(platform: platform, tracker: tracker) == kick.contextHash

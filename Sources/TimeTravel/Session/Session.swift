@@ -1,0 +1,218 @@
+import KVM
+import Machine
+import Recording
+
+/// The time-travel engine both front ends drive (design.md, "Layers"): one replaying machine,
+/// positions down to the instruction, stepping and continuing in both directions, breakpoints,
+/// watchpoints, and the navigation checkpoints that keep reverse steps fast.
+///
+/// Every instant is reached by restoring the nearest snapshot or checkpoint and replaying
+/// forward, so what the user sees going backwards is exactly what ran going forwards.
+public final class Session {
+  public struct Options: Sendable {
+    /// Memory the navigation checkpoints may hold (page copies plus page maps).
+    public var checkpointBudget: Int = 256 << 20
+    /// Fewest instructions between two checkpoints made while stepping forward to a target.
+    public var minimumCheckpointSpacing: UInt64 = 64
+    public init() {}
+  }
+
+  public let archive: RecordingArchive
+  public let options: Options
+  let replayer: Replayer
+  var checkpoints: [Checkpoint] = []
+  /// Instructions in each exit interval, learned by stepping through it (index: its exit).
+  var intervalLengths: [UInt64: UInt64] = [:]
+  public internal(set) var breakpoints: [Breakpoint] = []
+  public internal(set) var watchpoints: [Watchpoint] = []
+  var nextID = 1
+  /// Where the current state is when its instruction count is unknown (run mode stopped
+  /// between exits): found again by its fingerprint.
+  var uncountedFingerprint: Fingerprint?
+
+  public init(archive: RecordingArchive, options: Options = Options(), console: @escaping ([UInt8]) -> Void = { _ in })
+    throws
+  {
+    self.archive = archive
+    self.options = options
+    replayer = try Replayer(archive: archive, console: console)
+  }
+
+  public var platform: Platform { replayer.platform }
+
+  // MARK: Position
+
+  /// The exit interval the machine is in and, when known, the instructions since its exit.
+  public var exitIndex: UInt64 { replayer.position }
+  public var instructionsSinceExit: UInt64? { replayer.stepsSinceExit }
+
+  /// The current position, counting instructions since the last exit if that is not known yet
+  /// (it re-steps the interval from its exit to the current state).
+  public func position() throws -> Position {
+    if let steps = replayer.stepsSinceExit { return Position(exit: replayer.position, instructions: steps) }
+    let fingerprint = try replayer.fingerprint()
+    let exit = replayer.position
+    try goto(Position(exit: exit))
+    var steps: UInt64 = 0
+    while try replayer.fingerprint() != fingerprint {
+      guard case .instruction = try stepCounted() else {
+        // Cannot happen when replay is deterministic: the state was reached in this interval.
+        throw ReplayError.divergence("the stopped state after exit \(exit) was not met again by single-stepping")
+      }
+      steps += 1
+    }
+    return Position(exit: exit, instructions: steps)
+  }
+
+  /// The last position the recording holds.
+  public var endPosition: Position { Position(exit: archive.finalPosition) }
+
+  // MARK: Seeking
+
+  /// Moves to `target` (exit + instructions), from the nearest snapshot or checkpoint before it.
+  public func seek(to target: Position) throws -> SessionStop {
+    guard target.exit <= archive.finalPosition else {
+      throw SessionError.invalidPosition(
+        "position \(target) is past the end of the recording (\(archive.finalPosition))")
+    }
+    if target.instructions > 0, let length = try? intervalLength(target.exit), target.instructions >= length {
+      throw SessionError.invalidPosition(
+        "position \(target) does not exist: exit interval \(target.exit) has \(length) instruction(s)")
+    }
+    try goto(target)
+    return .arrived
+  }
+
+  /// Restores the best anchor at or before `target` and steps forward to it, leaving
+  /// checkpoints behind so the next reverse step starts close by.
+  func goto(_ target: Position) throws {
+    let here = replayer.stepsSinceExit.map { Position(exit: replayer.position, instructions: $0) }
+    var from: Position
+    if let here, here <= target, !(anchor(atOrBefore: target).map { $0 > here } ?? false) {
+      from = here
+    } else if let c = bestCheckpoint(atOrBefore: target),
+      c.position >= Position(exit: archive.snapshots[archive.snapshotIndex(atOrBefore: target.exit)].position)
+    {
+      try replayer.restore(c)
+      from = c.position
+    } else {
+      try replayer.restoreSnapshot(atOrBefore: target.exit)
+      from = Position(exit: replayer.position)
+    }
+    uncountedFingerprint = nil
+    if from.exit < target.exit {
+      let stop = try replayer.run(until: target.exit)
+      guard case .reached = stop else {
+        throw SessionError.invalidPosition("position \(target) is past the end of the recording (\(stop))")
+      }
+      from = Position(exit: target.exit)
+    }
+    let distance = target.instructions - from.instructions
+    let spacing = max(options.minimumCheckpointSpacing, distance / 8)
+    var steps = from.instructions
+    while steps < target.instructions {
+      if distance > spacing, steps > from.instructions, (target.instructions - steps) % spacing == 0 {
+        try addCheckpoint()
+      }
+      let step = try stepCounted()
+      guard step == .instruction || isInterruptEntry(step) else {
+        throw SessionError.invalidPosition(
+          "position \(target) does not exist: exit interval \(target.exit) ends after \(steps + 1) instruction(s)")
+      }
+      steps += 1
+    }
+  }
+
+  func isInterruptEntry(_ step: Replayer.Step) -> Bool {
+    if case .interruptEntry = step { return true }
+    return false
+  }
+
+  /// One replayer step that keeps the interval-length table up to date.
+  func stepCounted() throws -> Replayer.Step {
+    let exit = replayer.position
+    let before = replayer.stepsSinceExit
+    let step = try replayer.step()
+    if step == .exit, let before { intervalLengths[exit] = before + 1 }
+    return step
+  }
+
+  /// Instructions in exit interval `exit` (the last one is the instruction that exits).
+  func intervalLength(_ exit: UInt64) throws -> UInt64 {
+    if let known = intervalLengths[exit] { return known }
+    guard exit < archive.finalPosition else {
+      throw SessionError.invalidPosition("exit interval \(exit) is the last one: it has no end")
+    }
+    try goto(Position(exit: exit))
+    var steps: UInt64 = 0
+    while true {
+      if steps > 0, steps % 4096 == 0 { try addCheckpoint() }
+      let step = try stepCounted()
+      steps += 1
+      switch step {
+      case .instruction, .interruptEntry: continue
+      case .exit: return steps
+      case .finished, .endOfLog:
+        throw SessionError.invalidPosition("exit interval \(exit) does not end within the recording")
+      }
+    }
+  }
+
+  // MARK: Checkpoints
+
+  func anchor(atOrBefore target: Position) -> Position? {
+    let snapshot = Position(exit: archive.snapshots[archive.snapshotIndex(atOrBefore: target.exit)].position)
+    guard let c = bestCheckpoint(atOrBefore: target) else { return snapshot }
+    return max(c.position, snapshot)
+  }
+
+  func bestCheckpoint(atOrBefore target: Position) -> Checkpoint? {
+    var best: Checkpoint?
+    for c in checkpoints where c.position <= target {
+      if best == nil || c.position > best!.position { best = c }
+    }
+    return best
+  }
+
+  func addCheckpoint() throws {
+    let c = try replayer.captureCheckpoint()
+    if let i = checkpoints.firstIndex(where: { $0.position == c.position }) {
+      checkpoints[i] = c
+    } else {
+      checkpoints.append(c)
+    }
+    thinIfOverBudget(near: c.position)
+  }
+
+  /// Memory the checkpoints use now.
+  public var checkpointBytes: Int {
+    replayer.checkpointPages.pageBytes + checkpoints.reduce(0) { $0 + $1.overheadBytes }
+  }
+  public var checkpointCount: Int { checkpoints.count }
+
+  /// Over budget: drop checkpoints so those left are dense near `now` and sparse far away
+  /// (each kept checkpoint at distance d has no other kept one within d/2 farther out).
+  func thinIfOverBudget(near now: Position) {
+    guard checkpointBytes > options.checkpointBudget, checkpoints.count > 2 else { return }
+    func distance(_ p: Position) -> Double {
+      let exits = Double(p.exit > now.exit ? p.exit - now.exit : now.exit - p.exit)
+      let steps = Double(
+        p.instructions > now.instructions ? p.instructions - now.instructions : now.instructions - p.instructions)
+      return exits * 10_000 + (exits == 0 ? steps : 0)
+    }
+    var ordered = checkpoints.sorted { distance($0.position) < distance($1.position) }
+    var kept: [Checkpoint] = []
+    var lastKept = -1.0
+    for c in ordered {
+      let d = distance(c.position)
+      if kept.count < 4 || d >= lastKept * 1.5 {
+        kept.append(c)
+        lastKept = d
+      }
+    }
+    if kept.count == checkpoints.count { kept = Array(ordered.prefix(checkpoints.count / 2)) }
+    ordered = kept
+    checkpoints = ordered
+    replayer.checkpointPages.collect(keeping: checkpoints.map(\.pageMap))
+  }
+}

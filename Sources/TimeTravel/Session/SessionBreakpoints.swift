@@ -1,0 +1,89 @@
+import KVM
+import Machine
+
+extension Session {
+  /// Adds an execution breakpoint at a linear (guest-virtual) address; any number.
+  @discardableResult
+  public func addBreakpoint(at address: UInt64) -> Breakpoint {
+    let b = Breakpoint(id: nextID, address: address)
+    nextID += 1
+    breakpoints.append(b)
+    return b
+  }
+
+  /// Adds a watchpoint on `length` bytes at `address` (guest-virtual, or physical with
+  /// `physical`), resolved to guest-physical bytes now: it watches that memory (a location)
+  /// whatever the page tables map there later. Any number, any length.
+  @discardableResult
+  public func addWatchpoint(_ kind: WatchKind, at address: UInt64, length: Int, physical: Bool = false) throws -> Watchpoint {
+    guard length > 0, length <= 1 << 24 else {
+      throw SessionError.unsupported("a watchpoint covers 1 byte to 16 MiB, not \(length)")
+    }
+    guard kind == .write else {
+      throw SessionError.unsupported("\(kind.rawValue) watchpoints are not supported yet: use a write watchpoint")
+    }
+    var bytes: [UInt64] = []
+    bytes.reserveCapacity(length)
+    var pageBase: UInt64 = .max
+    var pagePhysical: UInt64 = 0
+    for i in 0..<UInt64(length) {
+      let a = address &+ i
+      if physical {
+        bytes.append(a)
+        continue
+      }
+      if a & ~0xFFF != pageBase {
+        pageBase = a & ~0xFFF
+        guard let p = try translate(pageBase) else { throw SessionError.unmappedAddress(a) }
+        pagePhysical = p
+      }
+      bytes.append(pagePhysical + (a & 0xFFF))
+    }
+    guard let last = bytes.max(), last < platform.memory.size else { throw SessionError.unmappedAddress(address) }
+    let w = Watchpoint(id: nextID, kind: kind, address: address, length: length, physical: bytes)
+    nextID += 1
+    watchpoints.append(w)
+    return w
+  }
+
+  /// Removes breakpoint or watchpoint `id`.
+  public func delete(_ id: Int) throws {
+    let before = breakpoints.count + watchpoints.count
+    breakpoints.removeAll { $0.id == id }
+    watchpoints.removeAll { $0.id == id }
+    guard breakpoints.count + watchpoints.count < before else { throw SessionError.noSuchBreakpoint(id) }
+  }
+
+  public func deleteAll() {
+    breakpoints.removeAll()
+    watchpoints.removeAll()
+  }
+
+  /// Guest-virtual to guest-physical with the current page tables (identity without paging).
+  public func translate(_ address: UInt64) throws -> UInt64? {
+    guard try platform.vcpu.specialRegisters().isPaging else { return address & 0xFFFF_FFFF }
+    return try platform.vcpu.translate(address)
+  }
+
+  /// The current bytes of every watchpoint.
+  func watchedValues() -> [[UInt8]] {
+    watchpoints.map { w in w.physical.map { platform.memory.bytes(at: $0, count: 1)?.first ?? 0 } }
+  }
+
+  /// The first watchpoint whose bytes differ between two readings.
+  func changedWatchpoint(_ before: [[UInt8]], _ after: [[UInt8]]) -> (Watchpoint, [UInt8], [UInt8])? {
+    for (i, w) in watchpoints.enumerated() where i < before.count && i < after.count && before[i] != after[i] {
+      return (w, before[i], after[i])
+    }
+    return nil
+  }
+
+  func breakpoint(at rip: UInt64) -> Breakpoint? { breakpoints.first { $0.address == rip } }
+
+  /// The linear address of the next instruction.
+  func currentPC() throws -> UInt64 {
+    let regs = try platform.vcpu.registers()
+    let sregs = try platform.vcpu.specialRegisters()
+    return sregs.is64BitCode ? regs.rip : sregs.cs.base &+ regs.rip
+  }
+}

@@ -1,0 +1,179 @@
+extension Session {
+  /// Asks a running continue, reverse-continue or seek to stop (from another thread).
+  public func requestInterrupt() { replayer.requestInterrupt() }
+
+  /// Runs forward to the next breakpoint or watchpoint, the end of the recording, or an
+  /// interrupt request.
+  public func continueForward() throws -> SessionStop {
+    // Leave the current instruction first: a breakpoint here must not stop at once.
+    let first = try stepi()
+    guard first == .stepped else { return first }
+    if let b = breakpoint(at: try platform.vcpu.registers().rip) { return .breakpoint(id: b.id, address: b.address) }
+    if breakpoints.count > 4 { return try continueByStepping() }
+    var values = watchedValues()
+    var intervalStart = try position()
+    while true {
+      var changedFrom: Position?
+      let stop = try replayer.run(
+        until: nil, breakpoints: breakpoints.map(\.address),
+        afterExit: {
+          guard !self.watchpoints.isEmpty else { return false }
+          if self.watchedValues() != values {
+            changedFrom = intervalStart
+            return true
+          }
+          intervalStart = Position(exit: self.replayer.position)
+          return false
+        })
+      if let from = changedFrom { return try locateForwardWrite(from: from, values: values) }
+      switch stop {
+      case .breakpoint(let address):
+        // A write earlier in this interval comes first.
+        if !watchpoints.isEmpty, watchedValues() != values { return try locateForwardWrite(from: intervalStart, values: values) }
+        if let b = breakpoint(at: address) { return .breakpoint(id: b.id, address: b.address) }
+      case .finished(let outcome): return .endOfHistory(outcome: outcome)
+      case .endOfLog, .reached: return .endOfHistory(outcome: nil)
+      case .interrupted: return .interrupted
+      case .checked: break
+      }
+    }
+  }
+
+  /// Forward with more breakpoints than debug registers: one instruction at a time.
+  private func continueByStepping() throws -> SessionStop {
+    while true {
+      let stop = try stepi()
+      guard stop == .stepped else { return stop }
+      if let b = breakpoint(at: try platform.vcpu.registers().rip) { return .breakpoint(id: b.id, address: b.address) }
+    }
+  }
+
+  /// Steps from `start` (where the watched bytes were `values`) to the first instruction that
+  /// changes them, and stops just after it.
+  private func locateForwardWrite(from start: Position, values: [[UInt8]]) throws -> SessionStop {
+    try goto(start)
+    var before = values
+    while true {
+      let step = try stepCounted()
+      let after = watchedValues()
+      if let (w, old, new) = changedWatchpoint(before, after) {
+        return .watchpoint(id: w.id, kind: w.kind, address: w.address, old: old, new: new)
+      }
+      before = after
+      switch step {
+      case .finished(let outcome): return .endOfHistory(outcome: outcome)
+      case .endOfLog: return .endOfHistory(outcome: nil)
+      default: continue
+      }
+    }
+  }
+
+  /// Runs backwards to the last breakpoint hit or watched write before now, or to the start.
+  /// Scans forward from anchors, one stretch between anchors at a time, latest stretch first.
+  public func reverseContinue() throws -> SessionStop {
+    var end = try position()
+    while let start = anchor(before: end) {
+      if let found = try lastEvent(from: start, before: end) {
+        try goto(found.position)
+        return found.stop
+      }
+      end = start
+    }
+    try goto(.start)
+    return .startOfHistory
+  }
+
+  /// The latest anchor strictly before `p`, nil when `p` is the start.
+  func anchor(before p: Position) -> Position? {
+    if p.instructions > 0 { return anchor(atOrBefore: Position(exit: p.exit, instructions: p.instructions - 1)) }
+    guard p.exit > 0 else { return nil }
+    return anchor(atOrBefore: Position(exit: p.exit - 1, instructions: .max))
+  }
+
+  struct FoundEvent {
+    var position: Position
+    var stop: SessionStop
+  }
+
+  /// The last breakpoint hit or watched write in [start, end). Whole exit intervals are scanned
+  /// in run mode to learn which stretch holds the last event; only that one is single-stepped.
+  private func lastEvent(from start: Position, before end: Position) throws -> FoundEvent? {
+    try goto(start)
+    var lastStretch: Position?
+    if end.exit > start.exit {
+      if breakpoints.count > 4 {
+        lastStretch = start
+      } else {
+        var values = watchedValues()
+        var intervalStart = start
+        scan: while replayer.position < end.exit {
+          let stop = try replayer.run(
+            until: end.exit, breakpoints: breakpoints.map(\.address),
+            afterExit: {
+              if !self.watchpoints.isEmpty {
+                let now = self.watchedValues()
+                if now != values {
+                  lastStretch = intervalStart
+                  values = now
+                }
+              }
+              intervalStart = Position(exit: self.replayer.position)
+              return false
+            })
+          switch stop {
+          case .breakpoint:
+            lastStretch = intervalStart
+            // Step off the breakpoint and scan on.
+            if try replayer.step() == .exit {
+              if watchedValues() != values {
+                values = watchedValues()
+              }
+              intervalStart = Position(exit: replayer.position)
+            }
+          case .interrupted:
+            return FoundEvent(position: intervalStart, stop: .interrupted)
+          case .reached, .finished, .endOfLog, .checked:
+            break scan
+          }
+        }
+      }
+    }
+    let tail = max(start, Position(exit: end.exit))
+    if let found = try stepScan(from: tail, to: end) { return found }
+    if let stretch = lastStretch {
+      return try stepScan(from: stretch, to: min(end, Position(exit: stretch.exit + 1)))
+    }
+    return nil
+  }
+
+  /// Steps from `from` to `to` (exclusive) and returns the last event: a breakpoint at an
+  /// instant in the range, or a watched write made by an instruction that starts in it.
+  private func stepScan(from: Position, to: Position) throws -> FoundEvent? {
+    guard from < to else { return nil }
+    try goto(from)
+    var last: FoundEvent?
+    if let b = breakpoint(at: try platform.vcpu.registers().rip) {
+      last = FoundEvent(position: from, stop: .breakpoint(id: b.id, address: b.address))
+    }
+    var values = watchedValues()
+    var here = from
+    while true {
+      let previous = here
+      switch try stepCounted() {
+      case .finished, .endOfLog: return last
+      default: break
+      }
+      here = Position(exit: replayer.position, instructions: replayer.stepsSinceExit ?? 0)
+      let now = watchedValues()
+      if let (w, old, new) = changedWatchpoint(values, now) {
+        last = FoundEvent(
+          position: previous, stop: .watchpoint(id: w.id, kind: w.kind, address: w.address, old: old, new: new))
+      }
+      values = now
+      if here >= to { return last }
+      if let b = breakpoint(at: try platform.vcpu.registers().rip) {
+        last = FoundEvent(position: here, stop: .breakpoint(id: b.id, address: b.address))
+      }
+    }
+  }
+}

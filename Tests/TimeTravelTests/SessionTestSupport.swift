@@ -1,0 +1,73 @@
+import Foundation
+import Recording
+import Testing
+
+@testable import TimeTravel
+
+enum TestPaths {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+  /// The retrovisor binary: $RETROVISOR_BIN, or the debug build next to the test bundle.
+  static var retrovisor: String {
+    if let path = ProcessInfo.processInfo.environment["RETROVISOR_BIN"] { return path }
+    let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [
+      bundleDir.appendingPathComponent("retrovisor"), bundleDir.deletingLastPathComponent().appendingPathComponent("retrovisor"),
+    ]
+    where FileManager.default.isExecutableFile(atPath: candidate.path) {
+      return candidate.path
+    }
+    return root.appendingPathComponent(".build/debug/retrovisor").path
+  }
+
+  static func guest(_ name: String) -> String { root.appendingPathComponent("guests/build/\(name).elf").path }
+}
+
+/// Recordings made once per test process (by the retrovisor binary), shared by the tests.
+final class RecordingCache: @unchecked Sendable {
+  static let shared = RecordingCache()
+  private let lock = NSLock()
+  private var files: [String: String] = [:]
+  private let dir: URL = {
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent("retrovisor-tt-\(getpid())")
+    try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+    return d
+  }()
+
+  func recording(of guest: String) throws -> String {
+    lock.lock()
+    defer { lock.unlock() }
+    if let f = files[guest] { return f }
+    let file = dir.appendingPathComponent("\(guest).rvr").path
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: TestPaths.retrovisor)
+    p.arguments = ["record", TestPaths.guest(guest), "-o", file]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    try #require(FileManager.default.fileExists(atPath: file), "recording \(guest) failed: status \(p.terminationStatus)")
+    files[guest] = file
+    return file
+  }
+
+  func session(of guest: String, options: Session.Options = Session.Options()) throws -> Session {
+    try Session(archive: RecordingArchive(path: recording(of: guest)), options: options)
+  }
+}
+
+/// What the oracle remembers of an instant: where it is and its full-state hash.
+struct Observation: Equatable, CustomStringConvertible {
+  var position: Position
+  var rip: UInt64
+  var hash: Hash128
+  var description: String { "\(position) rip 0x\(String(rip, radix: 16)) \(hash)" }
+}
+
+extension Session {
+  func observe() throws -> Observation {
+    Observation(position: try position(), rip: try registers().rip, hash: try stateHash())
+  }
+}
