@@ -224,8 +224,8 @@ public final class Replayer {
     precondition(breakpoints.count <= 4, "run mode arms at most four breakpoints")
     interruptFlag.clear()
     while true {
-      if let request = platform.stop.request { return .finished(outcome(of: request)) }
       if let target, position >= target, stepsSinceExit == 0 { return .reached(position) }
+      if let request = platform.stop.request { return .finished(outcome(of: request)) }
       if !archive.isComplete && position >= archive.completeThrough { return .endOfLog(position) }
       if interruptFlag.isSet { return .interrupted }
 

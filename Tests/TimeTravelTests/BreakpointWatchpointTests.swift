@@ -57,7 +57,7 @@ struct BreakpointWatchpointTests {
     _ = try session.seek(to: session.endPosition)
     let node3 = UInt64(littleEndian32(try session.readMemory(nodes.value + 3 * 4, count: 4)))
     #expect(littleEndian32(try session.readMemory(node3, count: 4)) == 0xDEAD_BEEF)
-    session.addWatchpoint(.write, at: node3, length: 4)
+    try session.addWatchpoint(.write, at: node3, length: 4)
 
     let stop = try session.reverseContinue()
     guard case .watchpoint(_, .write, let address, let old, let new) = stop else {

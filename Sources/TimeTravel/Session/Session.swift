@@ -55,7 +55,8 @@ public final class Session {
     try goto(Position(exit: exit))
     var steps: UInt64 = 0
     while try replayer.fingerprint() != fingerprint {
-      guard case .instruction = try stepCounted() else {
+      let step = try stepCounted()
+      guard step == .instruction || isInterruptEntry(step) else {
         // Cannot happen when replay is deterministic: the state was reached in this interval.
         throw ReplayError.divergence("the stopped state after exit \(exit) was not met again by single-stepping")
       }
