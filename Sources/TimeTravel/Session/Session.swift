@@ -26,6 +26,10 @@ public final class Session {
   public internal(set) var breakpoints: [Breakpoint] = []
   public internal(set) var watchpoints: [Watchpoint] = []
   var nextID = 1
+  /// Named positions (`bookmark NAME`, `goto NAME`), shared by every front end.
+  public internal(set) var bookmarks: [String: Position] = [:]
+  /// Whether front ends read memory at physical addresses (`phys on`) instead of virtual ones.
+  public var physicalAddresses = false
   /// Where the current state is when its instruction count is unknown (run mode stopped
   /// between exits): found again by its fingerprint.
   var uncountedFingerprint: Fingerprint?
