@@ -291,6 +291,11 @@ public final class Replayer {
       }
       if let stop = try handle(exit) { return stop }
       if let afterExit, try afterExit() { return .checked }
+      // An exit can leave the vCPU at a breakpoint's address (after `hlt`, say): that instant
+      // is a hit, as it is when stepping, even if an interrupt entry comes before the instruction.
+      if !breakpoints.isEmpty, case let rip = try vcpu.registers().rip, breakpoints.contains(rip) {
+        return .breakpoint(rip)
+      }
     }
   }
 
@@ -552,7 +557,7 @@ struct KickPointSearch {
         switch exit {
         case .interrupted: continue
         case .debug(let event):
-          if try matches(kick) { return .reached }
+          if try matches(kick) { return alsoStopAt.contains(event.pc) ? .breakpoint(event.pc) : .reached }
           if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
         default: throw Miss(error: notFound(kick, exit: exit))
         }
@@ -575,7 +580,7 @@ struct KickPointSearch {
         continue
       case .debug(let event):
         hits += 1
-        if event.pc == rip, try matches(kick) { return .reached }
+        if event.pc == rip, try matches(kick) { return alsoStopAt.contains(rip) ? .breakpoint(rip) : .reached }
         if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
         try vcpu.setGuestDebug([.enable, .singleStep])
         var stepped = try vcpu.run()
