@@ -87,6 +87,8 @@ public final class RecordingArchive {
 
   /// Whether the recording ran to its end (has an end chunk).
   public var isComplete: Bool { end != nil }
+  /// Bytes of page content the recording holds (decompressed).
+  public var storedPageBytes: Int { pages.values.reduce(0) { $0 + $1.count } }
   public var outcome: RecordedOutcome? { end?.outcome }
   public var finalPosition: UInt64 { end?.finalPosition ?? completeThrough }
   public var snapshotPositions: [UInt64] { snapshots.map(\.position) }
