@@ -19,6 +19,8 @@ final class PageTracker {
   var sinceSnapshot: [UInt64]
   /// Content hash of every page, valid for pages not in `dirty`.
   private(set) var hashes: [Hash128]
+  /// The same hashes in their canonical byte order, so the full-RAM hash is one hasher update.
+  private var canonical: [UInt64]
 
   init(memory: GuestMemory, vm: VirtualMachine) {
     self.memory = memory
@@ -27,6 +29,8 @@ final class PageTracker {
     dirty = [UInt64](repeating: 0, count: (pageCount + 63) / 64)
     sinceSnapshot = dirty
     hashes = [Hash128](repeating: Self.zeroPageHash, count: pageCount)
+    canonical = [UInt64](repeating: 0, count: 2 * pageCount)
+    for page in 0..<pageCount { setHash(Self.zeroPageHash, page: page) }
   }
 
   static let zeroPage = [UInt8](repeating: 0, count: pageSize)
@@ -98,7 +102,7 @@ final class PageTracker {
     for page in dirtyPages {
       let h = ContentHash.of(pageBytes(page))
       if h != hashes[page] {
-        hashes[page] = h
+        setHash(h, page: page)
         changed.append((page, h))
       }
     }
@@ -108,9 +112,13 @@ final class PageTracker {
 
   /// Hash of all of RAM, from the per-page hashes (call `settle()` first).
   func ramHash(into hasher: inout StateHasher) {
-    hashes.withUnsafeBufferPointer { buffer in
-      for h in buffer { hasher.update(h) }
-    }
+    canonical.withUnsafeBytes { hasher.update($0) }
+  }
+
+  private func setHash(_ h: Hash128, page: Int) {
+    hashes[page] = h
+    canonical[2 * page] = h.high.bigEndian
+    canonical[2 * page + 1] = h.low.bigEndian
   }
 
   /// Makes RAM equal to `target` (a full page map), copying only pages that may differ.
@@ -122,7 +130,7 @@ final class PageTracker {
         throw ReplayError.damaged("page content \(target[page]) is missing from the recording")
       }
       memory.store(data, at: UInt64(page * Self.pageSize))
-      hashes[page] = target[page]
+      setHash(target[page], page: page)
     }
     for i in 0..<dirty.count { dirty[i] = 0 }
   }
