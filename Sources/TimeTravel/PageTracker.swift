@@ -22,9 +22,13 @@ final class PageTracker {
   /// The same hashes in their canonical byte order, so the full-RAM hash is one hasher update.
   private var canonical: [UInt64]
 
-  init(memory: GuestMemory, vm: VirtualMachine) {
+  /// The slots RAM is mapped through (`Platform.ramSlots`), read at each harvest.
+  let slots: () -> [RAMSlot]
+
+  init(memory: GuestMemory, vm: VirtualMachine, slots: @escaping () -> [RAMSlot]) {
     self.memory = memory
     self.vm = vm
+    self.slots = slots
     pageCount = Int(memory.size) / Self.pageSize
     dirty = [UInt64](repeating: 0, count: (pageCount + 63) / 64)
     sinceSnapshot = dirty
@@ -38,11 +42,23 @@ final class PageTracker {
 
   /// Pulls KVM's dirty bitmap into `dirty`.
   func harvest() throws {
-    let bits = try vm.dirtyLog(slot: Platform.ramSlot, pages: pageCount)
-    for i in 0..<dirty.count {
-      dirty[i] |= bits[i]
-      sinceSnapshot[i] |= bits[i]
+    for slot in slots() {
+      let bits = try vm.dirtyLog(slot: slot.slot, pages: slot.pages)
+      if slot.firstPage == 0 {
+        for i in 0..<bits.count {
+          dirty[i] |= bits[i]
+          sinceSnapshot[i] |= bits[i]
+        }
+      } else {
+        for page in Self.pages(in: bits) where page < slot.pages { markDirty(slot.firstPage + page) }
+      }
     }
+  }
+
+  /// A page written from user space (the engine's MMIO emulation of an unmapped page).
+  func markDirty(_ page: Int) {
+    dirty[page / 64] |= 1 << UInt64(page % 64)
+    sinceSnapshot[page / 64] |= 1 << UInt64(page % 64)
   }
 
   /// A snapshot position: kicked points after it hash the pages written from here on.
@@ -137,6 +153,6 @@ final class PageTracker {
 
   /// Forgets writes reported by KVM so far (after a restore from user space).
   func discardKVMDirtyLog() throws {
-    _ = try vm.dirtyLog(slot: Platform.ramSlot, pages: pageCount)
+    for slot in slots() { _ = try vm.dirtyLog(slot: slot.slot, pages: slot.pages) }
   }
 }

@@ -102,7 +102,7 @@ struct ReplayCommand: ParsableCommand {
       case .endOfLog(let p):
         printError("end of the recorded log at position \(p) (the recording was cut short)")
         return ExitStatus.clean
-      case .breakpoint, .checked, .interrupted:
+      case .breakpoint, .checked, .interrupted, .watchedAccess:
         return ExitStatus.clean  // not asked for here
       }
     } catch let error as ReplayError {

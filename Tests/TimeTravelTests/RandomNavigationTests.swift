@@ -50,10 +50,10 @@ struct RandomNavigationTests {
           ? oracle[(at + 1)...].firstIndex { $0.rip == rip }
           : oracle[..<at].lastIndex { $0.rip == rip }
         guard let hit else { continue }
-        session.deleteAll()
+        try session.deleteAll()
         let b = session.addBreakpoint(at: rip)
         let stop = forward ? try session.continueForward() : try session.reverseContinue()
-        session.deleteAll()
+        try session.deleteAll()
         #expect(
           stop == .breakpoint(id: b.id, address: rip),
           "op \(op): \(forward ? "continue" : "reverse-continue") to 0x\(String(rip, radix: 16)) gave \(stop)")

@@ -15,10 +15,10 @@ extension Session {
     while true {
       var changedFrom: Position?
       let stop = try replayer.run(
-        until: nil, breakpoints: breakpoints.map(\.address),
+        until: nil, breakpoints: breakpoints.map(\.address), stopAtAccess: accessFilter,
         afterExit: {
           guard !self.watchpoints.isEmpty else { return false }
-          if self.watchedValues() != values {
+          if self.changedWatchpoint(values, self.watchedValues()) != nil {
             changedFrom = intervalStart
             return true
           }
@@ -29,12 +29,21 @@ extension Session {
       switch stop {
       case .breakpoint(let address):
         // A write earlier in this interval comes first.
-        if !watchpoints.isEmpty, watchedValues() != values { return try locateForwardWrite(from: intervalStart, values: values) }
+        if changedWatchpoint(values, watchedValues()) != nil {
+          return try locateForwardWrite(from: intervalStart, values: values)
+        }
         if let b = breakpoint(at: address) { return .breakpoint(id: b.id, address: b.address) }
       case .finished(let outcome): return .endOfHistory(outcome: outcome)
       case .endOfLog, .reached: return .endOfHistory(outcome: nil)
       case .interrupted: return .interrupted
       case .checked: break
+      case .watchedAccess(let accesses):
+        if changedWatchpoint(values, watchedValues()) != nil {
+          return try locateForwardWrite(from: intervalStart, values: values)
+        }
+        if let (w, _) = accessedWatchpoint(accesses) {
+          return accessStop(w)
+        }
       }
     }
   }
@@ -108,14 +117,12 @@ extension Session {
         var intervalStart = start
         scan: while replayer.position < end.exit {
           let stop = try replayer.run(
-            until: end.exit, breakpoints: breakpoints.map(\.address),
+            until: end.exit, breakpoints: breakpoints.map(\.address), stopAtAccess: accessFilter,
             afterExit: {
               if !self.watchpoints.isEmpty {
                 let now = self.watchedValues()
-                if now != values {
-                  lastStretch = intervalStart
-                  values = now
-                }
+                if self.changedWatchpoint(values, now) != nil { lastStretch = intervalStart }
+                values = now
               }
               intervalStart = Position(exit: self.replayer.position)
               return false
@@ -130,6 +137,8 @@ extension Session {
               }
               intervalStart = Position(exit: replayer.position)
             }
+          case .watchedAccess:
+            lastStretch = intervalStart
           case .interrupted:
             return FoundEvent(position: intervalStart, stop: .interrupted)
           case .reached, .finished, .endOfLog, .checked:
@@ -165,6 +174,9 @@ extension Session {
       }
       here = Position(exit: replayer.position, instructions: replayer.stepsSinceExit ?? 0)
       let now = watchedValues()
+      if let (w, _) = accessedWatchpoint(replayer.lastStepAccesses) {
+        last = FoundEvent(position: previous, stop: accessStop(w))
+      }
       if let (w, old, new) = changedWatchpoint(values, now) {
         last = FoundEvent(
           position: previous, stop: .watchpoint(id: w.id, kind: w.kind, address: w.address, old: old, new: new))
