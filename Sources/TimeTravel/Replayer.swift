@@ -54,7 +54,6 @@ public final class Replayer {
   /// The guest-debug setting KVM has now (see `setDebug`); unknown after a restore.
   private var debugMode: [UInt64]? = nil
   private var debugModeKnown = false
-  private let interruptFlag = InterruptFlag()
   private var nextGroup = 0
   private var samples: SampleFeed
   /// Snapshots whose hash was checked on the way (for reports and tests).
@@ -67,6 +66,8 @@ public final class Replayer {
   /// Kicks the vCPU when a kicked-point search overruns its budget: a missed hit in a guest
   /// that then spins without exits would otherwise never return from KVM_RUN.
   private let watchdog = HostEvents()
+  /// Stops a running `run` from another thread.
+  public private(set) lazy var interrupter = Interrupter(events: watchdog)
   /// Page contents of navigation checkpoints that the recording does not hold.
   let checkpointPages = CheckpointStore()
   /// The accesses to unmapped RAM made by the last `step()`.
@@ -231,12 +232,14 @@ public final class Replayer {
   ) throws -> Stop {
     let vcpu = platform.vcpu
     precondition(breakpoints.count <= 4, "run mode arms at most four breakpoints")
-    interruptFlag.clear()
     while true {
       if let target, position >= target, stepsSinceExit == 0 { return .reached(position) }
       if let request = platform.stop.request { return .finished(outcome(of: request)) }
       if !archive.isComplete && position >= archive.completeThrough { return .endOfLog(position) }
-      if interruptFlag.isSet { return .interrupted }
+      if interrupter.isSet {
+        interrupter.clear()  // consumed: the next operation runs normally
+        return .interrupted
+      }
 
       try deliverGroups(kicked: false)
       try injectIfPossible()
@@ -352,11 +355,14 @@ public final class Replayer {
     return .exit
   }
 
+  /// Whether `requestInterrupt()` was called since the last `run` began (for step loops).
+  public var isInterruptRequested: Bool { interrupter.isSet }
+
+  /// Clears a stop request before a new operation.
+  func clearInterruptRequest() { interrupter.clear() }
+
   /// Asks a running `run` to stop (from another thread); it returns `.interrupted`.
-  public func requestInterrupt() {
-    interruptFlag.set()
-    watchdog.arm(hostDeadline: HostClock.now())
-  }
+  public func requestInterrupt() { interrupter.request() }
 
   /// Deliveries at the current instant in step mode: the plain groups of this position, then
   /// any kicked group whose point is exactly this state.

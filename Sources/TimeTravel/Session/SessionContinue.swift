@@ -1,10 +1,13 @@
 extension Session {
-  /// Asks a running continue, reverse-continue or seek to stop (from another thread).
+  /// Asks a running continue, reverse-continue or seek to stop (from another thread: use
+  /// `interrupter` there, which is Sendable; the session itself belongs to one thread).
   public func requestInterrupt() { replayer.requestInterrupt() }
+  public var interrupter: Interrupter { replayer.interrupter }
 
   /// Runs forward to the next breakpoint or watchpoint, the end of the recording, or an
   /// interrupt request.
   public func continueForward() throws -> SessionStop {
+    replayer.clearInterruptRequest()
     // Leave the current instruction first: a breakpoint here must not stop at once.
     let first = try stepi()
     guard first == .stepped else { return first }
@@ -51,6 +54,7 @@ extension Session {
   /// Forward with more breakpoints than debug registers: one instruction at a time.
   private func continueByStepping() throws -> SessionStop {
     while true {
+      if replayer.isInterruptRequested { return .interrupted }
       let stop = try stepi()
       guard stop == .stepped else { return stop }
       if let b = breakpoint(at: try platform.vcpu.registers().rip) { return .breakpoint(id: b.id, address: b.address) }
@@ -80,8 +84,13 @@ extension Session {
   /// Runs backwards to the last breakpoint hit or watched write before now, or to the start.
   /// Scans forward from anchors, one stretch between anchors at a time, latest stretch first.
   public func reverseContinue() throws -> SessionStop {
+    replayer.clearInterruptRequest()
     var end = try position()
     while let start = anchor(before: end) {
+      if replayer.isInterruptRequested {
+        try goto(end)
+        return .interrupted
+      }
       if let found = try lastEvent(from: start, before: end) {
         try goto(found.position)
         return found.stop
