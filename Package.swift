@@ -22,6 +22,9 @@ let package = Package(
     .target(name: "Recording", dependencies: ["CZstd", "CXXHash"]),
     // Recording, replay, snapshots, positions: the engine both front ends drive.
     .target(name: "TimeTravel", dependencies: ["Machine", "KVM", "Recording"]),
+    // gdb remote serial protocol: framing, commands, replies, target descriptions, TCP server.
+    // Knows nothing of the engine: it drives whatever implements `GDBTarget`.
+    .target(name: "GDBRemote"),
     .executableTarget(
       name: "retrovisor",
       dependencies: [
@@ -32,6 +35,7 @@ let package = Package(
     .testTarget(name: "MachineTests", dependencies: ["Machine"]),
     .testTarget(name: "IntegrationTests", dependencies: ["Machine"]),
     .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
+    .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
   ],
   swiftLanguageModes: [.v6]
 )
