@@ -13,24 +13,26 @@ final class GDBClientConnection: Sendable {
     case disconnected(GDBClientConnection, midPacket: Bool)
   }
 
-  let id: Int
   let stream: TCPStream
   let gate = InterruptGate()
   let maximumPayload: Int
 
-  init(id: Int, stream: TCPStream, maximumPayload: Int) {
-    self.id = id
+  init(stream: TCPStream, maximumPayload: Int) {
     self.stream = stream
     self.maximumPayload = maximumPayload
   }
 
   var peer: String { stream.peer }
 
-  func startReading(into queue: EventQueue<Event>, log: @escaping @Sendable (String) -> Void) {
-    Thread.detachNewThread { [self] in readLoop(queue: queue, log: log) }
+  /// `closed` runs on the reader thread as soon as the peer is gone, before the disconnect is
+  /// queued, so a debugger reconnecting at once finds the server free.
+  func startReading(
+    into queue: EventQueue<Event>, closed: @escaping @Sendable () -> Void, log: @escaping @Sendable (String) -> Void
+  ) {
+    Thread.detachNewThread { [self] in readLoop(queue: queue, closed: closed, log: log) }
   }
 
-  private func readLoop(queue: EventQueue<Event>, log: @Sendable (String) -> Void) {
+  private func readLoop(queue: EventQueue<Event>, closed: @Sendable () -> Void, log: @Sendable (String) -> Void) {
     var decoder = GDBPacketDecoder(maximumPayload: maximumPayload)
     var buffer = [UInt8](repeating: 0, count: 16 * 1024)
     while true {
@@ -50,6 +52,7 @@ final class GDBClientConnection: Sendable {
       }
     }
     gate.connectionLost()
+    closed()
     queue.push(.disconnected(self, midPacket: decoder.isInsideFrame))
   }
 }

@@ -29,7 +29,6 @@ public final class GDBServer: Sendable {
 
   private struct Shared {
     var active: GDBClientConnection?
-    var nextID = 1
     var served = false
     var stopped = false
   }
@@ -63,6 +62,8 @@ public final class GDBServer: Sendable {
     while let event = queue.pop() {
       switch event {
       case .connected(let connection):
+        // The previous connection closed but its disconnect is still queued behind this.
+        if let session { end(session, reason: .connectionLost, target: target) }
         log("gdb: debugger connected from \(connection.peer)")
         session = GDBConnectionSession(connection: connection, target: target, options: options, log: log)
       case .frame(let connection, let frame, let command):
@@ -99,34 +100,48 @@ public final class GDBServer: Sendable {
 
   private func end(_ session: GDBConnectionSession, reason: GDBDisconnectReason, target: any GDBTarget) {
     session.connection.stream.shutdown()
-    shared.withLock { s in
-      if s.active === session.connection { s.active = nil }
-    }
+    release(session.connection)
     if reason != .connectionLost {
       log("gdb: debugger at \(session.connection.peer) \(reason == .killed ? "killed the session" : "detached")")
     }
     target.debuggerDisconnected(reason)
   }
 
+  private func release(_ connection: GDBClientConnection) {
+    shared.withLock { s in
+      if s.active === connection { s.active = nil }
+    }
+  }
+
   // MARK: Accepting
 
   private func acceptLoop() {
     while let stream = listener.accept() {
-      let connection = shared.withLock { s -> GDBClientConnection? in
-        guard !s.stopped, s.active == nil else { return nil }
-        let connection = GDBClientConnection(id: s.nextID, stream: stream, maximumPayload: options.maximumPayload)
-        s.nextID += 1
-        s.active = connection
-        return connection
-      }
-      guard let connection else {
+      guard let connection = claim(stream) else {
         refuse(stream)
         continue
       }
       stream.setTimeouts(send: options.sendTimeoutSeconds, receive: 0)
       queue.push(.connected(connection))
-      connection.startReading(into: queue, log: log)
+      connection.startReading(into: queue, closed: { [self] in release(connection) }, log: log)
     }
+  }
+
+  /// Makes `stream` the active connection. A debugger that reconnects right after its previous
+  /// connection dropped may beat the reader to noticing the drop, so wait a moment before refusing.
+  private func claim(_ stream: TCPStream) -> GDBClientConnection? {
+    for attempt in 0..<25 {
+      if attempt > 0 { usleep(10_000) }
+      let (connection, busy) = shared.withLock { s -> (GDBClientConnection?, Bool) in
+        guard !s.stopped else { return (nil, false) }
+        guard s.active == nil else { return (nil, true) }
+        let connection = GDBClientConnection(stream: stream, maximumPayload: options.maximumPayload)
+        s.active = connection
+        return (connection, false)
+      }
+      if connection != nil || !busy { return connection }
+    }
+    return nil
   }
 
   /// Tells a second debugger why it cannot attach, without disturbing the first: the refusal

@@ -78,7 +78,7 @@ final class FakeTarget: GDBTarget, @unchecked Sendable {
       lock.withLock { if let address = breakpoints.first { _registers.rip = address } }
       return next
     case .stepped:
-      lock.withLock { _registers.rip = kind == .reverseStep ? _registers.rip - 1 : _registers.rip + 1 }
+      lock.withLock { _registers.rip = kind == .reverseStep ? _registers.rip &- 1 : _registers.rip &+ 1 }
       return next
     case .interrupted: break
     default: return next

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 @testable import GDBRemote
@@ -9,26 +10,55 @@ import Testing
   static let gdbPath = ["/usr/bin/gdb", "/usr/local/bin/gdb"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
   /// Runs `gdb -batch` with `commands` after `target remote`; returns stdout and stderr.
-  static func runGDB(port: UInt16, architecture: String, commands: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: gdbPath ?? "/usr/bin/gdb")
-    var arguments = ["-nx", "-batch", "-ex", "set architecture \(architecture)", "-ex", "target remote 127.0.0.1:\(port)"]
+  /// `whileRunning` gets gdb's pid once it started (to send it Ctrl-C).
+  static func runGDB(
+    port: UInt16, architecture: String, commands: [String], whileRunning: (pid_t) -> Void = { _ in }
+  ) throws -> String {
+    // Should gdb hit an internal error, no core file lands in the working directory.
+    var arguments = [
+      "gdb", "-nx", "-batch", "-iex", "maint set internal-error corefile no", "-ex", "set architecture \(architecture)", "-ex",
+      "target remote 127.0.0.1:\(port)",
+    ]
     for command in commands { arguments += ["-ex", command] }
-    process.arguments = arguments
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("gdb-\(UUID().uuidString).txt")
-    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: output) }
-    let handle = try FileHandle(forWritingTo: output)
-    process.standardOutput = handle
-    process.standardError = handle
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
+    let directory = FileManager.default.temporaryDirectory.path
+    let output = "\(directory)/gdb-\(UUID().uuidString).txt"
+    defer { unlink(output) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    // The test runner's threads block SIGINT; gdb would inherit that and never see Ctrl-C.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    var interrupt = sigset_t()
+    sigemptyset(&interrupt)
+    sigaddset(&interrupt, SIGINT)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &interrupt)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var argv = arguments.map { strdup($0) } + [nil]
+    defer { for a in argv { free(a) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, gdbPath ?? "/usr/bin/gdb", &actions, &attributes, &argv, environ) == 0 else {
+      throw CocoaError(.executableLoad)
+    }
+    whileRunning(pid)
+    var status: Int32 = 0
     let deadline = Date().addingTimeInterval(30)
-    while process.isRunning && Date() < deadline { usleep(20_000) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    try handle.close()
-    return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+    while waitpid(pid, &status, WNOHANG) == 0 {
+      if Date() > deadline {
+        kill(pid, SIGKILL)
+        _ = waitpid(pid, &status, 0)
+        break
+      }
+      usleep(20_000)
+    }
+    return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
   }
 
   @Test(.enabled(if: gdbPath != nil, "gdb is not installed"))
@@ -56,6 +86,24 @@ import Testing
     #expect(output.contains("echo: hello there"))
     #expect(harness.target.registers.rbx == 0x1234)
     #expect(harness.target.calls.contains("disconnected detached"))
+    // gdb -batch detached at exit: a new gdb attaches to the same server.
+    let again = try Self.runGDB(port: harness.port, architecture: "i386:x86-64", commands: ["p/x $rbx"])
+    #expect(again.contains("$1 = 0x1234"), "\(again)")
+  }
+
+  @Test(.enabled(if: gdbPath != nil, "gdb is not installed"))
+  func ctrlCInGDBInterruptsContinue() throws {
+    let target = FakeTarget()
+    target.script([.interrupted])
+    let harness = try ServerHarness(target: target)
+    defer { harness.stop() }
+    let output = try Self.runGDB(port: harness.port, architecture: "i386:x86-64", commands: ["continue", "p/x $pc"]) {
+      pid in
+      // SIGINT is what the terminal sends gdb on Ctrl-C; gdb turns it into 0x03 on the wire.
+      if target.waitingForInterrupt.wait(timeout: .now() + 20) == .success { kill(pid, SIGINT) }
+    }
+    #expect(output.contains("Program received signal SIGINT, Interrupt."), "\(output)")
+    #expect(output.contains("$1 = 0x1000"))
   }
 
   @Test(.enabled(if: gdbPath != nil, "gdb is not installed"))
