@@ -1,7 +1,7 @@
 /// The protocol state of one connection on the serving thread: ack mode, the last packet sent
 /// (for `-`), and the dispatcher. Turns frame events into replies on the socket.
 final class GDBConnectionSession {
-  enum Result: Equatable {
+  enum Next: Equatable {
     case keepGoing
     case ended(GDBDisconnectReason)
   }
@@ -22,7 +22,7 @@ final class GDBConnectionSession {
     self.log = log
   }
 
-  func handle(_ frame: GDBFrameEvent, command: Swift.Result<GDBCommand, GDBCommandParseError>?) -> Result {
+  func handle(_ frame: GDBFrameEvent, command: Result<GDBCommand, GDBCommandParseError>?) -> Next {
     switch frame {
     case .packet(let payload):
       if !noAck { write(GDBPacketEncoder.ack) }
@@ -49,11 +49,11 @@ final class GDBConnectionSession {
     }
   }
 
-  private func parse(_ payload: [UInt8]) -> Swift.Result<GDBCommand, GDBCommandParseError> {
-    Swift.Result { () throws(GDBCommandParseError) -> GDBCommand in try GDBCommandParser.parse(payload) }
+  private func parse(_ payload: [UInt8]) -> Result<GDBCommand, GDBCommandParseError> {
+    Result { () throws(GDBCommandParseError) -> GDBCommand in try GDBCommandParser.parse(payload) }
   }
 
-  private func execute(_ payload: [UInt8], _ parsed: Swift.Result<GDBCommand, GDBCommandParseError>) -> Result {
+  private func execute(_ payload: [UInt8], _ parsed: Result<GDBCommand, GDBCommandParseError>) -> Next {
     trace("<-", payload)
     let command: GDBCommand
     switch parsed {

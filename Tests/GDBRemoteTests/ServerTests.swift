@@ -158,6 +158,8 @@ import Testing
     harness.server.stop()
     #expect(harness.waitForEnd() == .stopped)
     #expect(client.isClosedByServer())
+    // The listener is shut too: nobody can connect any more.
+    #expect(throws: TestClient.ConnectFailed.self) { try TestClient(port: harness.port) }
   }
 
   @Test func listeningTwiceOnOnePortFailsWithAHint() throws {
