@@ -22,10 +22,13 @@ let package = Package(
     .target(name: "Recording", dependencies: ["CZstd", "CXXHash"]),
     // Recording, replay, snapshots, positions: the engine both front ends drive.
     .target(name: "TimeTravel", dependencies: ["Machine", "KVM", "Recording"]),
+    // gdb remote serial protocol: framing, commands, replies, target descriptions, TCP server.
+    // Knows nothing of the engine: it drives whatever implements `GDBTarget`.
+    .target(name: "GDBRemote"),
     .executableTarget(
       name: "retrovisor",
       dependencies: [
-        "Machine", "KVM", "TimeTravel",
+        "Machine", "KVM", "TimeTravel", "GDBRemote",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -33,6 +36,7 @@ let package = Package(
     .testTarget(name: "IntegrationTests", dependencies: ["Machine"]),
     .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
     .testTarget(name: "TimeTravelTests", dependencies: ["TimeTravel", "Recording", "Machine"]),
+    .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
   ],
   swiftLanguageModes: [.v6]
 )
