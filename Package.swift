@@ -28,7 +28,7 @@ let package = Package(
     .executableTarget(
       name: "retrovisor",
       dependencies: [
-        "Machine", "KVM", "TimeTravel", "GDBRemote",
+        "Machine", "KVM", "TimeTravel", "GDBRemote", "Recording",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

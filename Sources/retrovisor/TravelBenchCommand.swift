@@ -37,7 +37,7 @@ struct TravelBenchCommand: ParsableCommand {
 
   private func measure(_ path: String) throws {
     let archive = try RecordingArchive(path: path)
-    var rng = SplitMix(state: seed)
+    var rng = SplitMix64(seed: seed)
     let final = archive.finalPosition
     guard final > 2 else { throw ValidationError("\(path) is too short to measure") }
 
@@ -103,15 +103,4 @@ struct TravelBenchCommand: ParsableCommand {
 
   private func f(_ v: Double, _ digits: Int) -> String { v.isNaN ? "-" : String(format: "%.\(digits)f", v) }
   private func row(_ cells: [String]) -> String { cells.map { $0.padding(toLength: 13, withPad: " ", startingAt: 0) }.joined() }
-}
-
-struct SplitMix {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
 }

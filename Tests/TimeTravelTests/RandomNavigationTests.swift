@@ -1,3 +1,4 @@
+import Recording
 import Testing
 
 @testable import TimeTravel
@@ -20,7 +21,7 @@ struct RandomNavigationTests {
     let index = Dictionary(uniqueKeysWithValues: oracle.enumerated().map { ($0.element.position, $0.offset) })
     let rips = Array(Set(oracle.map(\.rip))).sorted()
 
-    var rng = SeededRandom(seed: 0x7157_0000 ^ UInt64(guest.utf8.count))
+    var rng = SplitMix64(seed: 0x7157_0000 ^ UInt64(guest.utf8.count))
     let session = try RecordingCache.shared.session(of: guest)
     _ = try session.seek(to: oracle[0].position)
     var at = 0
@@ -76,18 +77,4 @@ struct RandomNavigationTests {
     }
     print("\(guest): \(log.count) random operations over \(oracle.count) instants matched the oracle")
   }
-}
-
-/// SplitMix64, seeded: the same operations on every run.
-struct SeededRandom {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-  mutating func next(below n: Int) -> Int { Int(next() % UInt64(n)) }
 }
