@@ -36,10 +36,13 @@ public final class Recorder: RunObserver {
   public private(set) var snapshotCount = 0
   /// Time spent taking snapshots (ns), for the benchmark.
   public private(set) var snapshotNanoseconds: UInt64 = 0
+  /// Where the recording's time and bytes went, for the benchmark.
+  public private(set) var costs = RecorderCosts()
 
   public init(
     path: String, platform: Platform, setup: RecordingSetup, tap: OutputTap, firmware: [UInt8]?, options: Options = Options()
   ) throws {
+    let started = HostClock.now()
     self.platform = platform
     self.tap = tap
     self.options = options
@@ -49,6 +52,7 @@ public final class Recorder: RunObserver {
     // Position 0: the loaded image, before the first instruction. Every page counts.
     tracker.markResidentDirty()
     try takeSnapshot(firmware: firmware ?? [])
+    costs.startNanoseconds = HostClock.now() &- started
   }
 
   /// Hooks the recorder into a runner: observer of its deliveries, logger of its clock.
@@ -67,15 +71,21 @@ public final class Recorder: RunObserver {
     if dueByTime || dueByWork {
       try takeSnapshot(firmware: [])
     } else if HostClock.now() &- lastFlush >= options.flushInterval {
+      let started = HostClock.now()
       try flushEvents()
+      costs.eventFlushes += 1
+      costs.eventFlushNanoseconds += HostClock.now() &- started
     }
   }
 
   public func kickPoint(afterExit index: UInt64, platform: Platform) throws {
+    let started = HostClock.now()
     closeGroup()
     let registers = try platform.vcpu.registers()
     let hash = try KickPointMatcher.contextHash(platform: platform, tracker: tracker)
     openGroup = EventGroup(position: index, kick: KickPoint(registers: registers, contextHash: hash), actions: [])
+    costs.kickPoints += 1
+    costs.kickPointNanoseconds += HostClock.now() &- started
   }
 
   public func deliveredTime(_ time: UInt64) { append(.time(time)) }
@@ -96,6 +106,7 @@ public final class Recorder: RunObserver {
   fileprivate func logSample(_ value: UInt64) {
     samples.append(value)
     sampleCount += 1
+    costs.clockSamples += 1
   }
 
   // MARK: Writing
@@ -110,19 +121,33 @@ public final class Recorder: RunObserver {
 
   private func takeSnapshot(firmware: [UInt8]) throws {
     let started = HostClock.now()
+    let bytesBefore = writer.bytesWritten
+    var cost = RecorderCosts.Snapshot()
     try flushEvents()
+    let eventBytes = writer.bytesWritten &- bytesBefore
+    let flushed = HostClock.now()
+    cost.eventsNanoseconds = flushed &- started
     try tracker.harvest()
+    let harvested = HostClock.now()
+    cost.harvestNanoseconds = harvested &- flushed
+    cost.dirtyPages = tracker.dirtyPageCount
     let changed = tracker.settle()
+    let hashed = HostClock.now()
+    cost.hashNanoseconds = hashed &- harvested
+    cost.changedPages = changed.count
     var newPages: [(Hash128, UnsafeRawBufferPointer)] = []
     for (page, hash) in changed where !writtenPages.contains(hash) {
       writtenPages.insert(hash)
       newPages.append((hash, tracker.pageBytes(page)))
+      cost.storedPages += 1
       if newPages.count == 2048 {
         _ = try writer.append(.pages, payload: PagesChunk.encode(newPages), compress: true)
         newPages.removeAll(keepingCapacity: true)
       }
     }
     if !newPages.isEmpty { _ = try writer.append(.pages, payload: PagesChunk.encode(newPages), compress: true) }
+    let stored = HostClock.now()
+    cost.pagesNanoseconds = stored &- hashed
 
     let state = try MachineState.capture(platform, msrIndices: msrIndices)
     let record = SnapshotRecord(
@@ -133,11 +158,18 @@ public final class Recorder: RunObserver {
     lastSnapshotTime = platform.clock.now
     lastSnapshotPosition = position
     snapshotCount += 1
-    snapshotNanoseconds += HostClock.now() &- started
+    let ended = HostClock.now()
+    cost.stateNanoseconds = ended &- stored
+    cost.pauseNanoseconds = ended &- started
+    cost.bytes = writer.bytesWritten &- bytesBefore &- eventBytes
+    costs.snapshots.append(cost)
+    snapshotNanoseconds += ended &- started
   }
 
   /// Ends the recording: the remaining events and the end chunk.
   public func finish(outcome: RecordedOutcome, runner: Runner) throws {
+    let started = HostClock.now()
+    defer { costs.finishNanoseconds = HostClock.now() &- started }
     closeGroup()
     position = runner.exitIndex
     try flushEvents()
