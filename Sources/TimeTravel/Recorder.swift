@@ -149,7 +149,12 @@ public final class Recorder: RunObserver {
     let stored = HostClock.now()
     cost.pagesNanoseconds = stored &- hashed
 
-    let state = try MachineState.capture(platform, msrIndices: msrIndices)
+    var state = try MachineState.capture(platform, msrIndices: msrIndices)
+    // A live run may have an interrupt-window request outstanding here; a replay never
+    // requests one (window exits are not positions, injections there are kicked points), so
+    // the request is not part of the state at this position, and replay's self-check must not
+    // compare it.
+    state.requestInterruptWindow = false
     let record = SnapshotRecord(
       position: position, groupIndex: groupCount, sampleIndex: sampleCount, outputBytes: tap.count,
       stateHash: StateHashing.hash(state, tracker), state: state.encoded(),
