@@ -6,11 +6,23 @@ import Recording
 /// Records a live run (`Runner`) into a recording file: every delivery at its position,
 /// every clock reading, and periodic snapshots (design.md, "Snapshots" and "Recording file").
 public final class Recorder: RunObserver {
+  /// When snapshots are taken (docs/performance.md, "Snapshot spacing", has the figures the
+  /// defaults come from). A snapshot is due at an exit when `snapshotInterval` of guest time,
+  /// `snapshotPages` dirtied pages or `snapshotExits` exits have passed since the previous one,
+  /// but never sooner than the previous snapshot's pause divided by `snapshotBudget`: the
+  /// spacing stretches by itself when snapshots get expensive.
   public struct Options: Sendable {
-    /// Guest time between snapshots.
+    /// Guest time between snapshots: bounds how far a seek replays.
     public var snapshotInterval: UInt64 = 100_000_000
+    /// Pages written since the previous snapshot that make the next one due before
+    /// `snapshotInterval` (bounds one snapshot's pause and the pages a seek restores); 0: off.
+    /// Counted from the dirty log every `snapshotInterval / pageChecksPerInterval` of guest time.
+    public var snapshotPages = 4096
+    public var pageChecksPerInterval: UInt64 = 4
     /// Deterministic exits between snapshots, whatever the guest time.
     public var snapshotExits: UInt64 = 50_000
+    /// The share of the run snapshots may pause the guest for.
+    public var snapshotBudget = 0.02
     /// Host time between flushes of the event log (what a crash can lose).
     public var flushInterval: UInt64 = 50_000_000
     public init() {}
@@ -32,6 +44,10 @@ public final class Recorder: RunObserver {
   private var position: UInt64 = 0
   private var lastSnapshotTime: UInt64 = 0
   private var lastSnapshotPosition: UInt64 = 0
+  /// Guest time before which no snapshot is taken (the cost budget), and of the next dirty-log
+  /// count for `snapshotPages`.
+  private var nextSnapshotAllowed: UInt64 = 0
+  private var nextPageCheck: UInt64 = 0
   private var lastFlush = HostClock.now()
   public private(set) var snapshotCount = 0
   /// Time spent taking snapshots (ns), for the benchmark.
@@ -66,9 +82,7 @@ public final class Recorder: RunObserver {
   public func exitHandled(index: UInt64, platform: Platform) throws {
     closeGroup()
     position = index
-    let dueByTime = platform.clock.now &- lastSnapshotTime >= options.snapshotInterval
-    let dueByWork = index - lastSnapshotPosition >= options.snapshotExits
-    if dueByTime || dueByWork {
+    if try snapshotDue(index: index, now: platform.clock.now) {
       try takeSnapshot(firmware: [])
     } else if HostClock.now() &- lastFlush >= options.flushInterval {
       let started = HostClock.now()
@@ -77,6 +91,23 @@ public final class Recorder: RunObserver {
       costs.eventFlushNanoseconds += HostClock.now() &- started
     }
   }
+
+  private func snapshotDue(index: UInt64, now: UInt64) throws -> Bool {
+    guard now >= nextSnapshotAllowed else { return false }
+    if now &- lastSnapshotTime >= options.snapshotInterval || index &- lastSnapshotPosition >= options.snapshotExits {
+      return true
+    }
+    guard options.snapshotPages > 0, now >= nextPageCheck else { return false }
+    let started = HostClock.now()
+    nextPageCheck = now &+ pageCheckInterval
+    // Harvesting early changes nothing recorded: the tracker ORs every harvest into its set.
+    try tracker.harvest()
+    costs.pageChecks += 1
+    costs.pageCheckNanoseconds += HostClock.now() &- started
+    return tracker.dirtyPageCount >= options.snapshotPages
+  }
+
+  private var pageCheckInterval: UInt64 { max(1, options.snapshotInterval / max(1, options.pageChecksPerInterval)) }
 
   public func kickPoint(afterExit index: UInt64, platform: Platform) throws {
     let started = HostClock.now()
@@ -141,11 +172,11 @@ public final class Recorder: RunObserver {
       newPages.append((hash, tracker.pageBytes(page)))
       cost.storedPages += 1
       if newPages.count == 2048 {
-        _ = try writer.append(.pages, payload: PagesChunk.encode(newPages), compress: true)
+        try appendPages(newPages)
         newPages.removeAll(keepingCapacity: true)
       }
     }
-    if !newPages.isEmpty { _ = try writer.append(.pages, payload: PagesChunk.encode(newPages), compress: true) }
+    if !newPages.isEmpty { try appendPages(newPages) }
     let stored = HostClock.now()
     cost.pagesNanoseconds = stored &- hashed
 
@@ -164,11 +195,28 @@ public final class Recorder: RunObserver {
     lastSnapshotPosition = position
     snapshotCount += 1
     let ended = HostClock.now()
+    // The full snapshot at position 0 stores every resident page: it says nothing of what the
+    // incremental ones cost, so only those space the next one out.
+    if snapshotCount > 1 {
+      let spacing = Double(ended &- started) / max(options.snapshotBudget, 1e-6)
+      nextSnapshotAllowed = lastSnapshotTime &+ UInt64(min(spacing, 1e15))
+    }
+    nextPageCheck = lastSnapshotTime &+ pageCheckInterval
     cost.stateNanoseconds = ended &- stored
     cost.pauseNanoseconds = ended &- started
     cost.bytes = writer.bytesWritten &- bytesBefore &- eventBytes
     costs.snapshots.append(cost)
     snapshotNanoseconds += ended &- started
+  }
+
+  /// Page contents are most of a recording's bytes and of a snapshot's pause: zstd level 1
+  /// compresses guest pages within 1-3 % of level 3's size in half the time (docs/performance.md).
+  static let pagesCompressionLevel: Int32 = 1
+  private var pagesScratch: [UInt8] = []
+
+  private func appendPages(_ pages: [(Hash128, UnsafeRawBufferPointer)]) throws {
+    PagesChunk.encode(pages, into: &pagesScratch)
+    _ = try writer.append(.pages, payload: pagesScratch, compressionLevel: Self.pagesCompressionLevel)
   }
 
   /// Ends the recording: the remaining events and the end chunk.

@@ -29,6 +29,9 @@ public struct RecorderCosts: Sendable, Equatable {
   /// Event flushes between snapshots (count, time).
   public var eventFlushes = 0
   public var eventFlushNanoseconds: UInt64 = 0
+  /// Dirty-log counts between snapshots (`Recorder.Options.snapshotPages`).
+  public var pageChecks = 0
+  public var pageCheckNanoseconds: UInt64 = 0
   /// Kicked points identified (registers + dirty-page hash).
   public var kickPoints = 0
   public var kickPointNanoseconds: UInt64 = 0
@@ -41,6 +44,6 @@ public struct RecorderCosts: Sendable, Equatable {
   /// Everything the recorder spent on the recording thread.
   public var totalNanoseconds: UInt64 {
     startNanoseconds + snapshots.dropFirst().reduce(0) { $0 + $1.pauseNanoseconds } + eventFlushNanoseconds
-      + kickPointNanoseconds + finishNanoseconds
+      + pageCheckNanoseconds + kickPointNanoseconds + finishNanoseconds
   }
 }

@@ -32,6 +32,12 @@ struct BenchCommand: ParsableCommand {
     name: .customLong("snapshot-interval"), help: "With --record: guest milliseconds between snapshots (default: record's).")
   var snapshotInterval: UInt64?
 
+  @Option(name: .customLong("snapshot-pages"), help: "With --record: dirtied pages that make a snapshot due early (0: off).")
+  var snapshotPages: Int?
+
+  @Option(name: .customLong("snapshot-budget"), help: "With --record: share of the run snapshots may take (0.02: 2 %).")
+  var snapshotBudget: Double?
+
   @Flag(name: .long, help: "Print tables in Markdown.")
   var markdown = false
 
@@ -96,11 +102,25 @@ struct BenchCommand: ParsableCommand {
     var qemuRecordRatio: [Double] = []
     var qemuReplayRatio: [Double] = []
     var qemuIdentical = true
+    var seeks: [Double] = []
+  }
+
+  /// Mean host time of a seek: to 8 positions spread over the recording, latest first, so each
+  /// one restores the snapshot before it and replays from there (what `replay --to` does).
+  private func seekCost(_ file: String) throws -> Double {
+    let replayer = try Replayer(archive: try RecordingArchive(path: file), console: { _ in })
+    let final = replayer.archive.finalPosition
+    let targets = (0..<8).map { final * UInt64(2 * $0 + 1) / 16 }.filter { $0 > 0 }.reversed()
+    let started = HostClock.now()
+    for target in targets { _ = try replayer.seek(to: target) }
+    return Double(HostClock.now() - started) / 1e6 / Double(max(1, targets.count))
   }
 
   private func recorderOptions() -> Recorder.Options {
     var options = Recorder.Options()
     if let snapshotInterval { options.snapshotInterval = snapshotInterval * 1_000_000 }
+    if let snapshotPages { options.snapshotPages = snapshotPages }
+    if let snapshotBudget { options.snapshotBudget = snapshotBudget }
     return options
   }
 
@@ -164,6 +184,7 @@ struct BenchCommand: ParsableCommand {
           printError("\(name(path)) round \(round + 1): \(error)")
         }
         let replayed = Double(HostClock.now() - replayStart) / 1e9
+        if let seekTime = try? seekCost(file) { samples[g].seeks.append(seekTime) }
         try? FileManager.default.removeItem(atPath: file)
 
         var s = samples[g]
@@ -207,7 +228,7 @@ struct BenchCommand: ParsableCommand {
 
     var header = [
       "guest", "plain s", "record s", "rec/plain", "replay s", "rep/plain", "log B/guest s", "snaps", "pause ms mean/max",
-      "snap KiB", "verified",
+      "snap KiB", "seek ms", "verified",
     ]
     if qemu { header += ["QEMU plain s", "rr=record/plain", "rr=replay/plain", "QEMU same output"] }
     var rows: [[String]] = []
@@ -219,7 +240,7 @@ struct BenchCommand: ParsableCommand {
         ratio(median(s.replayRatio)), String(format: "%.0f", median(s.bytesPerGuestSecond)),
         String(format: "%.0f", median(s.snapshotCounts)),
         String(format: "%.2f / %.2f", pauseMean, s.pauses.max() ?? 0),
-        String(format: "%.0f", median(s.snapshotBytes) / 1024), s.verified ? "yes" : "no",
+        String(format: "%.0f", median(s.snapshotBytes) / 1024), f1(median(s.seeks)), s.verified ? "yes" : "no",
       ]
       if qemu {
         row += [
@@ -234,13 +255,15 @@ struct BenchCommand: ParsableCommand {
     print(
       "Ratios are medians of per-round ratios (runs of one round are seconds apart); times are medians of \(runs) rounds,",
       "set-up included (QEMU: process start-up included). Pause: incremental snapshots (the full one is in 'start').",
+      "Seek: mean time of `replay --to` to 8 positions spread over the recording (nearest snapshot, then replay).",
       separator: "\n")
     if let qemuBench { print(qemuBench.version + ", TCG; rr modes use -icount shift=auto") }
     print()
 
     // Where the recording's own time went (median over rounds, host milliseconds).
     let costHeader = [
-      "guest", "start ms", "full snap ms", "full pages", "snaps ms", "pages/snap", "flushes ms", "kicks ms", "finish ms",
+      "guest", "start ms", "full snap ms", "full pages", "snaps ms", "pages/snap", "flushes ms", "page checks ms", "kicks ms",
+      "finish ms",
       "total ms", "total/plain",
     ]
     var costRows: [[String]] = []
@@ -255,7 +278,8 @@ struct BenchCommand: ParsableCommand {
         name(path), f1(ms { $0.startNanoseconds }), f1(ms { $0.snapshots.first?.pauseNanoseconds ?? 0 }),
         String(format: "%.0f", median(c.map { Double($0.snapshots.first?.dirtyPages ?? 0) })),
         f1(ms { $0.snapshots.dropFirst().reduce(0) { $0 + $1.pauseNanoseconds } }), String(format: "%.1f", pagesPerSnapshot),
-        f1(ms { $0.eventFlushNanoseconds }), f1(ms { $0.kickPointNanoseconds }), f1(ms { $0.finishNanoseconds }), f1(total),
+        f1(ms { $0.eventFlushNanoseconds }), f1(ms { $0.pageCheckNanoseconds }), f1(ms { $0.kickPointNanoseconds }),
+        f1(ms { $0.finishNanoseconds }), f1(total),
         String(format: "%.1f %%", total / 10 / median(samples[g].plain)),
       ])
     }
