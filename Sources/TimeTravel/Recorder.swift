@@ -9,8 +9,9 @@ public final class Recorder: RunObserver {
   /// When snapshots are taken (docs/performance.md, "Snapshot spacing", has the figures the
   /// defaults come from). A snapshot is due at an exit when `snapshotInterval` of guest time,
   /// `snapshotPages` dirtied pages or `snapshotExits` exits have passed since the previous one,
-  /// but never sooner than the previous snapshot's pause divided by `snapshotBudget`: the
-  /// spacing stretches by itself when snapshots get expensive.
+  /// but never sooner than the typical snapshot pause (a moving average) divided by
+  /// `snapshotBudget` after the previous one: the spacing stretches by itself when snapshots
+  /// get expensive.
   public struct Options: Sendable {
     /// Guest time between snapshots: bounds how far a seek replays.
     public var snapshotInterval: UInt64 = 100_000_000
@@ -48,6 +49,8 @@ public final class Recorder: RunObserver {
   /// count for `snapshotPages`.
   private var nextSnapshotAllowed: UInt64 = 0
   private var nextPageCheck: UInt64 = 0
+  /// Moving average of the incremental snapshots' pauses (host ns).
+  private var typicalPause = 0.0
   private var lastFlush = HostClock.now()
   public private(set) var snapshotCount = 0
   /// Time spent taking snapshots (ns), for the benchmark.
@@ -196,9 +199,12 @@ public final class Recorder: RunObserver {
     snapshotCount += 1
     let ended = HostClock.now()
     // The full snapshot at position 0 stores every resident page: it says nothing of what the
-    // incremental ones cost, so only those space the next one out.
+    // incremental ones cost, so only those space the next one out. A moving average, so one
+    // pause stretched by the host (preemption on a shared machine) does not leave a gap.
     if snapshotCount > 1 {
-      let spacing = Double(ended &- started) / max(options.snapshotBudget, 1e-6)
+      let pause = Double(ended &- started)
+      typicalPause = snapshotCount == 2 ? pause : 0.75 * typicalPause + 0.25 * pause
+      let spacing = typicalPause / max(options.snapshotBudget, 1e-6)
       nextSnapshotAllowed = lastSnapshotTime &+ UInt64(min(spacing, 1e15))
     }
     nextPageCheck = lastSnapshotTime &+ pageCheckInterval
