@@ -2,8 +2,8 @@
  * dirtied per second of guest time, snapshot pauses and bytes).
  *
  * PIT at 100 Hz. On each of 50 ticks (0.5 s) the main loop writes one 32-bit
- * word into each of the DIRTY_PAGES pages of a 8 MiB region at 16 MiB (one
- * `mov` per page, ~10 k instructions per tick on the emulated KVM host), then
+ * word into each of the DIRTY_PAGES (512) pages of a 2 MiB region at 16 MiB
+ * (one `mov` per page, a few thousand instructions per tick), then
  * sleeps with `sti; hlt` until the next tick. Every tick rewrites every page
  * with new values, so each snapshot finds them all changed; the rest of each
  * page stays zero, so they compress well.
