@@ -13,7 +13,8 @@ struct BenchCommand: ParsableCommand {
       """
   )
 
-  @Argument(help: "Guest images to measure (default: ticks and spin; with --record: ticks, spin and mixed from guests/build).")
+  @Argument(
+    help: "Guest images to measure (default: ticks and spin; with --record: ticks, spin, mixed and dirty from guests/build).")
   var images: [String] = []
 
   @Option(name: .long, help: "Runs of each guest and mode; tables show the median.")
@@ -47,7 +48,7 @@ struct BenchCommand: ParsableCommand {
   func run() throws {
     guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
     guard record || !qemu else { throw ValidationError("--qemu needs --record") }
-    let defaults = record ? ["ticks", "spin", "mixed"] : ["ticks", "spin"]
+    let defaults = record ? ["ticks", "spin", "mixed", "dirty"] : ["ticks", "spin"]
     let targets = images.isEmpty ? defaults.map { "guests/build/\($0).elf" } : images
     if record { try recordTable(targets) } else { try runTable(targets) }
   }
@@ -105,15 +106,22 @@ struct BenchCommand: ParsableCommand {
     var seeks: [Double] = []
   }
 
-  /// Mean host time of a seek: to 8 positions spread over the recording, latest first, so each
-  /// one restores the snapshot before it and replays from there (what `replay --to` does).
+  /// Mean host time of a seek: to 16 positions spread over the recording (golden-ratio steps,
+  /// so they fall anywhere between snapshots), each by a fresh replayer, as `replay --to` does:
+  /// restore the nearest snapshot at or before it, replay from there. Set-up is not counted.
   private func seekCost(_ file: String) throws -> Double {
-    let replayer = try Replayer(archive: try RecordingArchive(path: file), console: { _ in })
-    let final = replayer.archive.finalPosition
-    let targets = (0..<8).map { final * UInt64(2 * $0 + 1) / 16 }.filter { $0 > 0 }.reversed()
-    let started = HostClock.now()
-    for target in targets { _ = try replayer.seek(to: target) }
-    return Double(HostClock.now() - started) / 1e6 / Double(max(1, targets.count))
+    let archive = try RecordingArchive(path: file)
+    let final = archive.finalPosition
+    let fractions = (1...16).map { (Double($0) * 0.618_033_988_75).truncatingRemainder(dividingBy: 1) }
+    let targets = Set(fractions.map { UInt64($0 * Double(final)) }.filter { $0 > 0 }).sorted()
+    var total: UInt64 = 0
+    for target in targets {
+      let replayer = try Replayer(archive: archive, console: { _ in })
+      let started = HostClock.now()
+      do { _ = try replayer.seek(to: target) } catch { throw CLIError("to position \(target) of \(final): \(error)") }
+      total += HostClock.now() - started
+    }
+    return Double(total) / 1e6 / Double(max(1, targets.count))
   }
 
   private func recorderOptions() -> Recorder.Options {
@@ -131,8 +139,10 @@ struct BenchCommand: ParsableCommand {
     return Double(HostClock.now() - started) / 1e9
   }
 
+  /// Records one run; returns its wall time, what the recorder measured, the file size and the
+  /// run's counters. The platform is gone when this returns (see `recordTable`).
   private func timedRecord(_ path: String, _ bytes: [UInt8], _ kind: ImageKind, to file: String) throws -> (
-    Double, Recorder, RunStatistics
+    seconds: Double, costs: RecorderCosts, bytes: UInt64, statistics: RunStatistics
   ) {
     let started = HostClock.now()
     let tap = OutputTap(forward: { _ in })
@@ -149,7 +159,7 @@ struct BenchCommand: ParsableCommand {
     let outcome = try runner.run()
     guard case .debugExit(let value) = outcome else { throw CLIError("\(path) did not end through the debug-exit port") }
     try recorder.finish(outcome: .debugExit(value: value), runner: runner)
-    return (Double(HostClock.now() - started) / 1e9, recorder, runner.statistics)
+    return (Double(HostClock.now() - started) / 1e9, recorder.costs, recorder.bytesWritten, runner.statistics)
   }
 
   private func recordTable(_ targets: [String]) throws {
@@ -173,7 +183,7 @@ struct BenchCommand: ParsableCommand {
         let plain = try timedPlainRun(bytes, kind)
 
         let file = dir.appendingPathComponent("\(g)-\(round).rvr").path
-        let (recorded, recorder, statistics) = try timedRecord(path, bytes, kind, to: file)
+        let (recorded, costs, fileBytes, statistics) = try timedRecord(path, bytes, kind, to: file)
 
         let replayStart = HostClock.now()
         do {
@@ -184,7 +194,10 @@ struct BenchCommand: ParsableCommand {
           printError("\(name(path)) round \(round + 1): \(error)")
         }
         let replayed = Double(HostClock.now() - replayStart) / 1e9
-        if let seekTime = try? seekCost(file) { samples[g].seeks.append(seekTime) }
+        do { samples[g].seeks.append(try seekCost(file)) } catch {
+          samples[g].verified = false
+          printError("\(name(path)) round \(round + 1), seeking: \(error)")
+        }
         try? FileManager.default.removeItem(atPath: file)
 
         var s = samples[g]
@@ -194,8 +207,7 @@ struct BenchCommand: ParsableCommand {
         s.recordRatio.append(recorded / plain)
         s.replayRatio.append(replayed / plain)
         let guestSeconds = max(Double(statistics.guestNanoseconds) / 1e9, 1e-9)
-        s.bytesPerGuestSecond.append(Double(recorder.bytesWritten) / guestSeconds)
-        let costs = recorder.costs
+        s.bytesPerGuestSecond.append(Double(fileBytes) / guestSeconds)
         s.costs.append(costs)
         s.snapshotCounts.append(Double(costs.snapshots.count))
         s.snapshotBytes.append(Double(costs.snapshots.reduce(0) { $0 + $1.bytes }))
@@ -255,7 +267,7 @@ struct BenchCommand: ParsableCommand {
     print(
       "Ratios are medians of per-round ratios (runs of one round are seconds apart); times are medians of \(runs) rounds,",
       "set-up included (QEMU: process start-up included). Pause: incremental snapshots (the full one is in 'start').",
-      "Seek: mean time of `replay --to` to 8 positions spread over the recording (nearest snapshot, then replay).",
+      "Seek: mean time of a seek to 16 positions spread over the recording (restore the nearest snapshot, replay from it).",
       separator: "\n")
     if let qemuBench { print(qemuBench.version + ", TCG; rr modes use -icount shift=auto") }
     print()
