@@ -6,7 +6,8 @@ import TimeTravel
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
-    abstract: "Print figures: exits per second and guest time against wall time; with --record, record and replay costs.",
+    abstract:
+      "Print figures: exits per second and guest time against wall time; with --record, record and replay costs (--qemu: QEMU's too).",
     discussion: """
       Figures, not a pass/fail test: the machines are shared and noisy, so every ratio compares
       runs made side by side in one invocation. Serial output is discarded.
@@ -101,6 +102,7 @@ struct BenchCommand: ParsableCommand {
     var verified = true
     var qemu: [QEMUBench.Mode: [Double]] = [:]
     var qemuRecordRatio: [Double] = []
+    var qemuLogBytesPerGuestSecond: [Double] = []
     var qemuReplayRatio: [Double] = []
     var qemuIdentical = true
     var seeks: [Double] = []
@@ -225,6 +227,8 @@ struct BenchCommand: ParsableCommand {
               printError("\(name(path)) round \(round + 1): QEMU \(mode) exited with status \(run.status), not 1")
             }
           }
+          let rrBytes = (try? FileManager.default.attributesOfItem(atPath: rr)[.size] as? NSNumber)?.doubleValue ?? 0
+          s.qemuLogBytesPerGuestSecond.append(rrBytes / guestSeconds)
           try? FileManager.default.removeItem(atPath: rr)
           let (p, r, y) = (runs[.plain]!, runs[.record]!, runs[.replay]!)
           if p.output != r.output || r.output != y.output {
@@ -242,7 +246,7 @@ struct BenchCommand: ParsableCommand {
       "guest", "plain s", "record s", "rec/plain", "replay s", "rep/plain", "log B/guest s", "snaps", "pause ms mean/max",
       "snap KiB", "seek ms", "verified",
     ]
-    if qemu { header += ["QEMU plain s", "rr=record/plain", "rr=replay/plain", "QEMU same output"] }
+    if qemu { header += ["QEMU plain s", "rr=record/plain", "rr=replay/plain", "rr log B/guest s", "QEMU same output"] }
     var rows: [[String]] = []
     for (g, path) in targets.enumerated() {
       let s = samples[g]
@@ -257,6 +261,7 @@ struct BenchCommand: ParsableCommand {
       if qemu {
         row += [
           f3(median(s.qemu[.plain] ?? [])), ratio(median(s.qemuRecordRatio)), ratio(median(s.qemuReplayRatio)),
+          String(format: "%.0f", median(s.qemuLogBytesPerGuestSecond)),
           s.qemuIdentical ? "yes" : "no",
         ]
       }
