@@ -117,3 +117,35 @@ public enum Zstd {
     return try result.get()
   }
 }
+
+/// A reusable zstd compression context. `Zstd.compress` sets up (and, for large inputs,
+/// page-faults in) a fresh context for every call; compressing chunk after chunk through one
+/// context skips that. One user at a time: callers serialize access.
+public final class ZstdCompressor {
+  private let context: OpaquePointer
+
+  public init() {
+    // ZSTD_createCCtx only fails if malloc does.
+    guard let context = ZSTD_createCCtx() else { fatalError("ZSTD_createCCtx: out of memory") }
+    self.context = context
+  }
+
+  deinit { ZSTD_freeCCtx(context) }
+
+  /// As `Zstd.compressIfSmaller`: a single frame with its content size, or nil if it does not pay.
+  public func compressIfSmaller(_ source: UnsafeRawBufferPointer, level: Int32 = Zstd.defaultLevel) -> [UInt8]? {
+    guard source.count > 1 else { return nil }
+    let capacity = source.count - 1
+    var failed = false
+    let result = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+      let written = ZSTD_compressCCtx(context, buffer.baseAddress, capacity, source.baseAddress, source.count, level)
+      if ZSTD_isError(written) != 0 {
+        failed = true
+        count = 0
+      } else {
+        count = written
+      }
+    }
+    return failed ? nil : result
+  }
+}

@@ -14,6 +14,8 @@ public final class RecordingWriter: Sendable {
   public let header: RecordingHeader
   private let syncEveryChunk: Bool
   private let state: LockedValue<State>
+  /// One zstd context for all appends (its own lock: compression stays outside `state`'s).
+  private let compressor = LockedValue(ZstdCompressor())
 
   private struct State {
     var fd: Int32
@@ -77,10 +79,19 @@ public final class RecordingWriter: Sendable {
     throws(RecordingError)
     -> ChunkLocation
   {
+    try append(kind, payload: payload, compressionLevel: compress ? Zstd.defaultLevel : nil)
+  }
+
+  /// Appends one chunk, compressed at `compressionLevel` (nil: stored as is) if that makes it
+  /// strictly smaller. Every level decodes the same way; lower ones are faster.
+  @discardableResult
+  public func append(_ kind: ChunkKind, payload: [UInt8], compressionLevel: Int32?)
+    throws(RecordingError) -> ChunkLocation
+  {
     // withUnsafeBytes rethrows untyped errors, so carry the typed error out in a Result.
     let result = payload.withUnsafeBytes { buffer in
       Result { () throws(RecordingError) -> ChunkLocation in
-        try append(kindRaw: kind.rawValue, payload: buffer, compress: compress)
+        try append(kindRaw: kind.rawValue, payload: buffer, compressionLevel: compressionLevel)
       }
     }
     return try result.get()
@@ -100,10 +111,20 @@ public final class RecordingWriter: Sendable {
     throws(RecordingError)
     -> ChunkLocation
   {
+    try append(kindRaw: kindRaw, payload: payload, compressionLevel: compress ? Zstd.defaultLevel : nil)
+  }
+
+  @discardableResult
+  public func append(kindRaw: UInt16, payload: UnsafeRawBufferPointer, compressionLevel: Int32?)
+    throws(RecordingError)
+    -> ChunkLocation
+  {
     guard payload.count <= RecordingFormat.maxChunkPayload else {
       throw .chunkTooLarge(path: path, size: payload.count, limit: RecordingFormat.maxChunkPayload)
     }
-    let compressed = compress ? Zstd.compressIfSmaller(payload) : nil
+    let compressed = compressionLevel.flatMap { level in
+      compressor.withLock { $0.compressIfSmaller(payload, level: level) }
+    }
     let result = (compressed ?? []).withUnsafeBytes { compressedBuffer in
       let stored = compressed == nil ? payload : compressedBuffer
       let flags = compressed == nil ? 0 : RecordingFormat.flagCompressed

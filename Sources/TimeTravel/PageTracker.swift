@@ -84,6 +84,9 @@ final class PageTracker {
     if pageCount % 64 != 0 { dirty[dirty.count - 1] = (1 << UInt64(pageCount % 64)) - 1 }
   }
 
+  /// Number of pages in `dirty`.
+  var dirtyPageCount: Int { dirty.reduce(0) { $0 + $1.nonzeroBitCount } }
+
   var dirtyPages: [Int] { Self.pages(in: dirty) }
 
   static func pages(in bitmap: [UInt64]) -> [Int] {
@@ -126,7 +129,9 @@ final class PageTracker {
     return changed
   }
 
-  /// Hash of all of RAM, from the per-page hashes (call `settle()` first).
+  /// Hash of all of RAM, from the per-page hashes (call `settle()` first): the hasher is fed
+  /// every page hash in its canonical 16 bytes, in page order. The canonical forms are laid out
+  /// in one buffer and fed at once (feeding them one by one cost ~1 ms per snapshot).
   func ramHash(into hasher: inout StateHasher) {
     canonical.withUnsafeBytes { hasher.update($0) }
   }

@@ -6,11 +6,24 @@ import Recording
 /// Records a live run (`Runner`) into a recording file: every delivery at its position,
 /// every clock reading, and periodic snapshots (design.md, "Snapshots" and "Recording file").
 public final class Recorder: RunObserver {
+  /// When snapshots are taken (docs/performance.md, "Snapshot spacing", has the figures the
+  /// defaults come from). A snapshot is due at an exit when `snapshotInterval` of guest time,
+  /// `snapshotPages` dirtied pages or `snapshotExits` exits have passed since the previous one,
+  /// but never sooner than the typical snapshot pause (a moving average) divided by
+  /// `snapshotBudget` after the previous one: the spacing stretches by itself when snapshots
+  /// get expensive.
   public struct Options: Sendable {
-    /// Guest time between snapshots.
+    /// Guest time between snapshots: bounds how far a seek replays.
     public var snapshotInterval: UInt64 = 100_000_000
+    /// Pages written since the previous snapshot that make the next one due before
+    /// `snapshotInterval` (bounds one snapshot's pause and the pages a seek restores); 0: off.
+    /// Counted from the dirty log every `snapshotInterval / pageChecksPerInterval` of guest time.
+    public var snapshotPages = 4096
+    public var pageChecksPerInterval: UInt64 = 4
     /// Deterministic exits between snapshots, whatever the guest time.
     public var snapshotExits: UInt64 = 50_000
+    /// The share of the run snapshots may pause the guest for.
+    public var snapshotBudget = 0.02
     /// Host time between flushes of the event log (what a crash can lose).
     public var flushInterval: UInt64 = 50_000_000
     public init() {}
@@ -32,14 +45,23 @@ public final class Recorder: RunObserver {
   private var position: UInt64 = 0
   private var lastSnapshotTime: UInt64 = 0
   private var lastSnapshotPosition: UInt64 = 0
+  /// Guest time before which no snapshot is taken (the cost budget), and of the next dirty-log
+  /// count for `snapshotPages`.
+  private var nextSnapshotAllowed: UInt64 = 0
+  private var nextPageCheck: UInt64 = 0
+  /// Moving average of the incremental snapshots' pauses (host ns).
+  private var typicalPause = 0.0
   private var lastFlush = HostClock.now()
   public private(set) var snapshotCount = 0
   /// Time spent taking snapshots (ns), for the benchmark.
   public private(set) var snapshotNanoseconds: UInt64 = 0
+  /// Where the recording's time and bytes went, for the benchmark.
+  public private(set) var costs = RecorderCosts()
 
   public init(
     path: String, platform: Platform, setup: RecordingSetup, tap: OutputTap, firmware: [UInt8]?, options: Options = Options()
   ) throws {
+    let started = HostClock.now()
     self.platform = platform
     self.tap = tap
     self.options = options
@@ -49,6 +71,7 @@ public final class Recorder: RunObserver {
     // Position 0: the loaded image, before the first instruction. Every page counts.
     tracker.markResidentDirty()
     try takeSnapshot(firmware: firmware ?? [])
+    costs.startNanoseconds = HostClock.now() &- started
   }
 
   /// Hooks the recorder into a runner: observer of its deliveries, logger of its clock.
@@ -62,20 +85,41 @@ public final class Recorder: RunObserver {
   public func exitHandled(index: UInt64, platform: Platform) throws {
     closeGroup()
     position = index
-    let dueByTime = platform.clock.now &- lastSnapshotTime >= options.snapshotInterval
-    let dueByWork = index - lastSnapshotPosition >= options.snapshotExits
-    if dueByTime || dueByWork {
+    if try snapshotDue(index: index, now: platform.clock.now) {
       try takeSnapshot(firmware: [])
     } else if HostClock.now() &- lastFlush >= options.flushInterval {
+      let started = HostClock.now()
       try flushEvents()
+      costs.eventFlushes += 1
+      costs.eventFlushNanoseconds += HostClock.now() &- started
     }
   }
 
+  private func snapshotDue(index: UInt64, now: UInt64) throws -> Bool {
+    guard now >= nextSnapshotAllowed else { return false }
+    if now &- lastSnapshotTime >= options.snapshotInterval || index &- lastSnapshotPosition >= options.snapshotExits {
+      return true
+    }
+    guard options.snapshotPages > 0, now >= nextPageCheck else { return false }
+    let started = HostClock.now()
+    nextPageCheck = now &+ pageCheckInterval
+    // Harvesting early changes nothing recorded: the tracker ORs every harvest into its set.
+    try tracker.harvest()
+    costs.pageChecks += 1
+    costs.pageCheckNanoseconds += HostClock.now() &- started
+    return tracker.dirtyPageCount >= options.snapshotPages
+  }
+
+  private var pageCheckInterval: UInt64 { max(1, options.snapshotInterval / max(1, options.pageChecksPerInterval)) }
+
   public func kickPoint(afterExit index: UInt64, platform: Platform) throws {
+    let started = HostClock.now()
     closeGroup()
     let registers = try platform.vcpu.registers()
     let hash = try KickPointMatcher.contextHash(platform: platform, tracker: tracker)
     openGroup = EventGroup(position: index, kick: KickPoint(registers: registers, contextHash: hash), actions: [])
+    costs.kickPoints += 1
+    costs.kickPointNanoseconds += HostClock.now() &- started
   }
 
   public func deliveredTime(_ time: UInt64) { append(.time(time)) }
@@ -96,6 +140,7 @@ public final class Recorder: RunObserver {
   fileprivate func logSample(_ value: UInt64) {
     samples.append(value)
     sampleCount += 1
+    costs.clockSamples += 1
   }
 
   // MARK: Writing
@@ -110,22 +155,41 @@ public final class Recorder: RunObserver {
 
   private func takeSnapshot(firmware: [UInt8]) throws {
     let started = HostClock.now()
+    let bytesBefore = writer.bytesWritten
+    var cost = RecorderCosts.Snapshot()
     try flushEvents()
+    let eventBytes = writer.bytesWritten &- bytesBefore
+    let flushed = HostClock.now()
+    cost.eventsNanoseconds = flushed &- started
     try tracker.harvest()
+    let harvested = HostClock.now()
+    cost.harvestNanoseconds = harvested &- flushed
+    cost.dirtyPages = tracker.dirtyPageCount
     let changed = tracker.settle()
     tracker.markSnapshotReference()
+    let hashed = HostClock.now()
+    cost.hashNanoseconds = hashed &- harvested
+    cost.changedPages = changed.count
     var newPages: [(Hash128, UnsafeRawBufferPointer)] = []
     for (page, hash) in changed where !writtenPages.contains(hash) {
       writtenPages.insert(hash)
       newPages.append((hash, tracker.pageBytes(page)))
+      cost.storedPages += 1
       if newPages.count == 2048 {
-        _ = try writer.append(.pages, payload: PagesChunk.encode(newPages), compress: true)
+        try appendPages(newPages)
         newPages.removeAll(keepingCapacity: true)
       }
     }
-    if !newPages.isEmpty { _ = try writer.append(.pages, payload: PagesChunk.encode(newPages), compress: true) }
+    if !newPages.isEmpty { try appendPages(newPages) }
+    let stored = HostClock.now()
+    cost.pagesNanoseconds = stored &- hashed
 
-    let state = try MachineState.capture(platform, msrIndices: msrIndices)
+    var state = try MachineState.capture(platform, msrIndices: msrIndices)
+    // A live run may have an interrupt-window request outstanding here; a replay never
+    // requests one (window exits are not positions, injections there are kicked points), so
+    // the request is not part of the state at this position, and replay's self-check must not
+    // compare it.
+    state.requestInterruptWindow = false
     let record = SnapshotRecord(
       position: position, groupIndex: groupCount, sampleIndex: sampleCount, outputBytes: tap.count,
       stateHash: StateHashing.hash(state, tracker), state: state.encoded(),
@@ -134,11 +198,38 @@ public final class Recorder: RunObserver {
     lastSnapshotTime = platform.clock.now
     lastSnapshotPosition = position
     snapshotCount += 1
-    snapshotNanoseconds += HostClock.now() &- started
+    let ended = HostClock.now()
+    // The full snapshot at position 0 stores every resident page: it says nothing of what the
+    // incremental ones cost, so only those space the next one out. A moving average, so one
+    // pause stretched by the host (preemption on a shared machine) does not leave a gap.
+    if snapshotCount > 1 {
+      let pause = Double(ended &- started)
+      typicalPause = snapshotCount == 2 ? pause : 0.75 * typicalPause + 0.25 * pause
+      let spacing = typicalPause / max(options.snapshotBudget, 1e-6)
+      nextSnapshotAllowed = lastSnapshotTime &+ UInt64(min(spacing, 1e15))
+    }
+    nextPageCheck = lastSnapshotTime &+ pageCheckInterval
+    cost.stateNanoseconds = ended &- stored
+    cost.pauseNanoseconds = ended &- started
+    cost.bytes = writer.bytesWritten &- bytesBefore &- eventBytes
+    costs.snapshots.append(cost)
+    snapshotNanoseconds += ended &- started
+  }
+
+  /// Page contents are most of a recording's bytes and of a snapshot's pause: zstd level 1
+  /// compresses guest pages within 1-3 % of level 3's size in half the time (docs/performance.md).
+  static let pagesCompressionLevel: Int32 = 1
+  private var pagesScratch: [UInt8] = []
+
+  private func appendPages(_ pages: [(Hash128, UnsafeRawBufferPointer)]) throws {
+    PagesChunk.encode(pages, into: &pagesScratch)
+    _ = try writer.append(.pages, payload: pagesScratch, compressionLevel: Self.pagesCompressionLevel)
   }
 
   /// Ends the recording: the remaining events and the end chunk.
   public func finish(outcome: RecordedOutcome, runner: Runner) throws {
+    let started = HostClock.now()
+    defer { costs.finishNanoseconds = HostClock.now() &- started }
     closeGroup()
     position = runner.exitIndex
     try flushEvents()

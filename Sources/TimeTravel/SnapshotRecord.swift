@@ -76,13 +76,22 @@ struct SnapshotRecord: Equatable {
 /// Pages chunk: new page contents, each stored once, keyed by content hash.
 enum PagesChunk {
   static func encode(_ pages: [(Hash128, UnsafeRawBufferPointer)]) -> [UInt8] {
-    var w = ByteWriter(capacity: pages.count * (16 + 4096) + 4)
-    w.write(UInt32(pages.count))
-    for (hash, bytes) in pages {
-      w.write(hash)
-      w.write(raw: bytes)
+    var bytes: [UInt8] = []
+    encode(pages, into: &bytes)
+    return bytes
+  }
+
+  /// The same encoding into `bytes`, whose capacity is reused: a recorder encoding chunk after
+  /// chunk into one buffer does not page-fault in a fresh one each time.
+  static func encode(_ pages: [(Hash128, UnsafeRawBufferPointer)], into bytes: inout [UInt8]) {
+    bytes.removeAll(keepingCapacity: true)
+    bytes.reserveCapacity(pages.count * (16 + 4096) + 4)
+    withUnsafeBytes(of: UInt32(pages.count).littleEndian) { bytes.append(contentsOf: $0) }
+    for (hash, data) in pages {
+      withUnsafeBytes(of: hash.high.bigEndian) { bytes.append(contentsOf: $0) }
+      withUnsafeBytes(of: hash.low.bigEndian) { bytes.append(contentsOf: $0) }
+      bytes.append(contentsOf: data)
     }
-    return w.bytes
   }
 
   static func decode(_ bytes: [UInt8], baseOffset: Int, into store: inout [Hash128: [UInt8]]) throws(ByteReaderError) {

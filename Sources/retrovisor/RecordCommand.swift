@@ -22,6 +22,16 @@ struct RecordCommand: ParsableCommand {
   @Option(name: .customLong("snapshot-interval"), help: "Guest milliseconds between snapshots.")
   var snapshotInterval: UInt64 = 100
 
+  @Option(
+    name: .customLong("snapshot-pages"),
+    help: "Pages the guest may dirty before a snapshot is due early, whatever the interval (0: off).")
+  var snapshotPages: Int = Recorder.Options().snapshotPages
+
+  @Option(
+    name: .customLong("snapshot-budget"),
+    help: "Share of the run snapshots may pause the guest for: costly snapshots are spaced further apart.")
+  var snapshotBudget: Double = Recorder.Options().snapshotBudget
+
   @Flag(name: .shortAndLong, help: "Print what was recorded on stderr.")
   var verbose = false
 
@@ -34,6 +44,8 @@ struct RecordCommand: ParsableCommand {
     defer { terminal.restore() }
     do {
       guard snapshotInterval >= 1 else { throw ValidationError("--snapshot-interval must be at least 1 ms") }
+      guard snapshotPages >= 0 else { throw ValidationError("--snapshot-pages must be 0 or more") }
+      guard snapshotBudget > 0, snapshotBudget <= 1 else { throw ValidationError("--snapshot-budget must be in (0, 1]") }
       let image = try machine.resolveImage()
       let options = try machine.loadOptions()
       let configuration = try machine.configuration()
@@ -45,6 +57,8 @@ struct RecordCommand: ParsableCommand {
         commandLine: options.commandLine)
       var recorderOptions = Recorder.Options()
       recorderOptions.snapshotInterval = snapshotInterval * 1_000_000
+      recorderOptions.snapshotPages = snapshotPages
+      recorderOptions.snapshotBudget = snapshotBudget
       let recorder = try Recorder(
         path: output, platform: platform, setup: setup, tap: tap, firmware: boot.firmware, options: recorderOptions)
 
