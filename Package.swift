@@ -22,10 +22,14 @@ let package = Package(
     .target(name: "Recording", dependencies: ["CZstd", "CXXHash"]),
     // Recording, replay, snapshots, positions: the engine both front ends drive.
     .target(name: "TimeTravel", dependencies: ["Machine", "KVM", "Recording"]),
+    // The REPL front end: GNU readline for line editing, capstone for disassembly.
+    .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+    .systemLibrary(name: "CCapstone", pkgConfig: "capstone", providers: [.apt(["libcapstone-dev"])]),
+    .target(name: "REPL", dependencies: ["TimeTravel", "Machine", "KVM", "CReadline", "CCapstone"]),
     .executableTarget(
       name: "retrovisor",
       dependencies: [
-        "Machine", "KVM", "TimeTravel",
+        "Machine", "KVM", "TimeTravel", "REPL",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -33,6 +37,7 @@ let package = Package(
     .testTarget(name: "IntegrationTests", dependencies: ["Machine"]),
     .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
     .testTarget(name: "TimeTravelTests", dependencies: ["TimeTravel", "Recording", "Machine"]),
+    .testTarget(name: "REPLTests", dependencies: ["REPL", "TimeTravel", "Machine"]),
   ],
   swiftLanguageModes: [.v6]
 )
