@@ -6,10 +6,13 @@
 #include <readline/readline.h>
 #include <readline/history.h>
 
+#include <string.h>
+
+// The strings are copied: readline keeps the pointers.
 static inline void crl_configure(const char *name, rl_completion_func_t *completer, const char *wordBreaks) {
-  rl_readline_name = name;
+  rl_readline_name = strdup(name);
   rl_attempted_completion_function = completer;
-  rl_completer_word_break_characters = (char *)wordBreaks;
+  rl_completer_word_break_characters = strdup(wordBreaks);
   // The REPL handles SIGINT itself (it cancels the line or stops a running command).
   rl_catch_signals = 0;
 }

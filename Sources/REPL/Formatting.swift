@@ -79,3 +79,6 @@ func watchedValue(_ bytes: [UInt8]) -> String {
 func pad(_ s: String, _ width: Int) -> String {
   s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
 }
+
+/// "1 byte", "4 bytes".
+func byteCount(_ n: Int) -> String { n == 1 ? "1 byte" : "\(n) bytes" }

@@ -41,7 +41,8 @@ enum Interrupts {
     pending.store(true, ordering: .sequentiallyConsistent)
     guard commandRunning.load(ordering: .sequentiallyConsistent) else { return }
     session?.requestInterrupt()
-    if let vcpu { vcpu.handle.kick(thread: vcpu.thread) }
+    // On the vCPU's own thread the signal has already ended KVM_RUN; elsewhere, kick it.
+    if let vcpu, UInt64(pthread_self()) != vcpu.thread { vcpu.handle.kick(thread: vcpu.thread) }
   }
 }
 

@@ -67,7 +67,7 @@ public final class ReadlineSource: LineSource {
   public init(historyPath: String?, completer: @escaping Completer) {
     self.historyPath = historyPath
     Self.completer = completer
-    crl_configure("retrovisor", readlineCompleter, " \t\n(),+-")
+    crl_configure("retrovisor", readlineCompleter, " \t\n(),+*&")
     using_history()
     stifle_history(2000)
     if let historyPath {

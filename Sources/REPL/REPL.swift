@@ -188,7 +188,7 @@ public final class REPL {
       let how = reverse ? "written by this instruction" : "written by the instruction before this one"
       console.line(
         style.stop("watchpoint \(id)") + ": " + addressText(address)
-          + " (\(old.count) bytes) \(watchedValue(old)) -> \(watchedValue(new)), \(how)")
+          + " (\(byteCount(old.count))) \(watchedValue(old)) -> \(watchedValue(new)), \(how)")
     case .startOfHistory:
       console.line(style.stop("start of the recording") + ": no more reverse-execution history")
     case .endOfHistory(let outcome):

@@ -50,7 +50,7 @@ extension REPL {
       rows.append((b.id, ["\(b.id)", "breakpoint", hex(b.address), symbols.describe(b.address).map { "<\($0)>" } ?? ""]))
     }
     for w in session.watchpoints {
-      let what = "\(w.length) byte(s)" + symbolSuffix(w.address)
+      let what = byteCount(w.length) + symbolSuffix(w.address)
       rows.append((w.id, ["\(w.id)", "\(w.kind.rawValue) watch", hex(w.address), what]))
     }
     guard !rows.isEmpty else {

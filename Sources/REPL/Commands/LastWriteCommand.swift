@@ -18,7 +18,7 @@ extension Command {
       }
     }
     try repl.checkInterrupt()
-    let what = repl.addressText(address) + " (\(length) byte(s))"
+    let what = repl.addressText(address) + " (\(byteCount(length)))"
     guard let found else {
       repl.console.line("\(what) did not change between the start of the recording and now")
       return

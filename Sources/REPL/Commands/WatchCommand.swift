@@ -61,6 +61,6 @@ extension REPL {
   func addWatchpoint(_ kind: WatchKind, _ inv: Invocation) throws {
     let (address, length) = try memoryOperand(inv.arguments, command: inv.name)
     let w = try session.addWatchpoint(kind, at: address, length: length, physical: session.physicalAddresses)
-    console.line("watchpoint \(w.id): \(kind.rawValue) of \(length) byte(s) at " + addressText(address))
+    console.line("watchpoint \(w.id): \(kind.rawValue) of \(byteCount(length)) at " + addressText(address))
   }
 }
