@@ -22,6 +22,8 @@ public final class REPL {
   /// `x` remembers its format and where it stopped.
   var examineFormat: (format: Format, size: Int) = (.hex, 4)
   var examineNext: UInt64?
+  /// A seek at least this many exits long goes in stages, with progress shown between them.
+  var seekStageExits: UInt64 = 2048
   /// The guest's console output, and how much of it the user's position has passed.
   let guestOutput: GuestOutput
   var outputMark: UInt64

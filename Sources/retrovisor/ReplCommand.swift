@@ -8,13 +8,16 @@ struct ReplCommand: ParsableCommand {
     commandName: "repl",
     abstract: "Time-travel through a recording at a prompt with gdb's commands (or record a guest first).",
     discussion: """
-      TARGET is a recording to explore, or a guest image: an image is recorded first (its
-      console is this terminal, as with `record`, and the guest runs to its end; continuing a
-      live recording past its end is not available yet), then the REPL explores that recording.
-      On a terminal: GNU readline line editing, history kept in $XDG_STATE_HOME/retrovisor/history
-      (default ~/.local/state/retrovisor/history), tab completion of commands and guest symbols,
-      Ctrl-C stops a running command. With stdin not a terminal, commands are read line by line
-      without a prompt. Type `help` for the commands; docs/repl.md has them all.
+      TARGET is a recording to explore, or a guest image. An image is recorded first, as with \
+      `record` (its console output is shown, the guest runs to its end and gets no console \
+      input: record a guest that reads some with `record` first; continuing a live recording \
+      past its end is not available yet), then the REPL explores that recording.
+
+      On a terminal: GNU readline line editing, history kept in \
+      $XDG_STATE_HOME/retrovisor/history (default ~/.local/state/retrovisor/history), tab \
+      completion of commands and guest symbols, and Ctrl-C stops a running command. With stdin \
+      not a terminal, commands are read line by line without a prompt. Type `help` for the \
+      commands; docs/repl.md describes them all.
       """
   )
 
@@ -57,9 +60,9 @@ struct ReplCommand: ParsableCommand {
         if output == nil { temporary = recording }
         let machine = try MachineOptions.parse([target, "--memory", memory, "--append", append])
         FileHandle.standardError.write(Data("retrovisor: recording \(target) until the guest ends\n".utf8))
+        // stdin stays the REPL's: the guest gets no console input (record first for that).
         let status = try RecordCommand.record(
-          machine: machine, to: recording, snapshotInterval: 100, verbose: false,
-          readInput: batch == nil && isatty(STDIN_FILENO) == 1)
+          machine: machine, to: recording, snapshotInterval: 100, verbose: false, readInput: false)
         FileHandle.standardError.write(Data("retrovisor: the guest ended (status \(status)); exploring the recording\n".utf8))
         if imagePath == nil { imagePath = target }
       }

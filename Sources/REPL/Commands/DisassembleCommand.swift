@@ -2,10 +2,10 @@ import Foundation
 
 extension Command {
   static let disassemble = Command(
-    "disassemble", aliases: ["disas"], usage: "disassemble[/r] [ADDR | START,END | START,+LEN]",
+    "disassemble", aliases: ["disas"], usage: "disassemble[/r] [ADDR|RANGE]",
     summary: "list instructions: the function around the pc or ADDR, or a range",
     details: """
-      Without a range, the whole function (sized symbol) that contains the pc or ADDR, else 12
+      RANGE is START,END or START,+LENGTH. Without a range, the whole function (sized symbol) that contains the pc or ADDR, else 12
       instructions from there. `=> ` marks the next instruction to run. /r adds the raw bytes.
       The mode (16, 32, 64-bit) is the CPU's now; the syntax is AT&T unless
       `set disassembly-flavor intel`.

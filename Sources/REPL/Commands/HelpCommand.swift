@@ -23,7 +23,7 @@ extension Command {
       lines.append("  " + pad(names, 44) + " " + c.summary)
     }
     lines.append("Positions: N (after exit N), N+I (I instructions later), start, end. Ctrl-C stops a command.")
-    lines.append("help COMMAND explains one. Commands may be shortened when unambiguous (disas, rev).")
+    lines.append("help COMMAND explains one. Commands may be shortened when unambiguous (disas, reverse-c).")
     return lines
   }
 

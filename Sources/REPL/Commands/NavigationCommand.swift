@@ -51,9 +51,9 @@ extension REPL {
   func travel(to target: Position) throws {
     guard target.exit <= session.endPosition.exit else { return }
     let start = session.seekStart(for: target)
-    guard target.exit > start.exit, target.exit - start.exit >= 2048 else { return }
+    guard target.exit > start.exit, target.exit - start.exit >= seekStageExits else { return }
     let distance = target.exit - start.exit
-    let stage = max(256, distance / 40)
+    let stage = max(seekStageExits / 8, distance / 40)
     defer { console.status(nil) }
     var exit = start.exit + stage
     while exit < target.exit {
