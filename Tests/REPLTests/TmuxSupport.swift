@@ -11,7 +11,7 @@ final class TmuxSession {
     self.width = width
     self.height = height
     let env = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quote($0.value))" }.joined(separator: " ")
-    let command = "env \(env) " + ([TestPaths.retrovisor] + arguments).map(Self.quote).joined(separator: " ")
+    let command = "env -u NO_COLOR \(env) " + ([TestPaths.retrovisor] + arguments).map(Self.quote).joined(separator: " ")
     // The server that new-session starts keeps whatever stdout it is given: none, then.
     try tmux(["new-session", "-d", "-s", "t", "-x", "\(width)", "-y", "\(height)", command], capture: false)
     socketPath = try tmux(["display-message", "-p", "-t", "t", "#{socket_path}"]).trimmingCharacters(in: .whitespacesAndNewlines)
