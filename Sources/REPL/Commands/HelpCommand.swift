@@ -18,10 +18,11 @@ extension Command {
 
   static func helpOverview() -> [String] {
     var lines = ["Commands (gdb's names; short forms in parentheses):"]
-    for c in CommandTable.all {
-      let names = c.aliases.isEmpty ? c.usage : "\(c.usage) (\(c.aliases.joined(separator: ", ")))"
-      lines.append("  " + pad(names, 44) + " " + c.summary)
+    let names = CommandTable.all.map { c in
+      c.aliases.isEmpty ? c.usage : "\(c.usage) (\(c.aliases.joined(separator: ", ")))"
     }
+    let width = names.map(\.count).max() ?? 0
+    for (c, n) in zip(CommandTable.all, names) { lines.append("  " + pad(n, width) + "  " + c.summary) }
     lines.append("Positions: N (after exit N), N+I (I instructions later), start, end. Ctrl-C stops a command.")
     lines.append("help COMMAND explains one. Commands may be shortened when unambiguous (disas, reverse-c).")
     return lines
