@@ -22,6 +22,9 @@ let package = Package(
     .target(name: "Recording", dependencies: ["CZstd", "CXXHash"]),
     // Recording, replay, snapshots, positions: the engine both front ends drive.
     .target(name: "TimeTravel", dependencies: ["Machine", "KVM", "Recording"]),
+    // gdb remote serial protocol: framing, commands, replies, target descriptions, TCP server.
+    // Knows nothing of the engine: it drives whatever implements `GDBTarget`.
+    .target(name: "GDBRemote"),
     // The REPL front end: GNU readline for line editing, capstone for disassembly.
     .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
     .systemLibrary(name: "CCapstone", pkgConfig: "capstone", providers: [.apt(["libcapstone-dev"])]),
@@ -29,7 +32,7 @@ let package = Package(
     .executableTarget(
       name: "retrovisor",
       dependencies: [
-        "Machine", "KVM", "TimeTravel", "REPL",
+        "Machine", "KVM", "TimeTravel", "GDBRemote", "REPL", "Recording",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -37,6 +40,7 @@ let package = Package(
     .testTarget(name: "IntegrationTests", dependencies: ["Machine"]),
     .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
     .testTarget(name: "TimeTravelTests", dependencies: ["TimeTravel", "Recording", "Machine"]),
+    .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
     .testTarget(name: "REPLTests", dependencies: ["REPL", "TimeTravel", "Machine"]),
   ],
   swiftLanguageModes: [.v6]

@@ -11,3 +11,5 @@ swift format lint --strict -r Sources Tests Package.swift
 swift build --build-tests
 # pipefail keeps swift test's own status through the pipe.
 swift test 2>&1 | grep -vE '^(Test Case .*started|◇ Test .*started)'
+# The real gdb against the stub (gdbstub-tests/).
+python3 gdbstub-tests/run_tests.py

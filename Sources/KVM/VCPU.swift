@@ -153,20 +153,20 @@ public final class VCPU {
   /// Finishes the instruction of the last I/O or MMIO exit without running guest code after it.
   /// KVM completes such an instruction (stores an `in` result, advances rip) only on the next
   /// entry; with `immediate_exit` that entry does just that and returns, so the state read
-  /// afterwards is the state after the instruction, which a snapshot can restore. Under
-  /// single-step the completion reports the step's debug exit, which is also fine. False when
-  /// completing made another exit (a string I/O instruction needing several): not handled.
-  public func completePendingExit() throws(KVMError) -> Bool {
+  /// afterwards is the state after the instruction, which a snapshot can restore. Returns nil
+  /// when done; under single-step the completion reports the step's `.debug` exit, also done;
+  /// any other exit is a further access of the same instruction (a read-modify-write of MMIO,
+  /// string I/O), to be handled and completed in turn.
+  public func completePendingExit() throws(KVMError) -> VCPUExit? {
     runPointer.pointee.immediate_exit = 1
     let result = ckvm_ioctl(fd, CKVM_KVM_RUN, 0)
     let err = Glibc.errno
     runPointer.pointee.immediate_exit = 0
     if result < 0 {
       guard err == EINTR || err == EAGAIN else { throw KVMError("KVM_RUN (completing an exit)", errno: err) }
-      return true
+      return nil
     }
-    if case .debug = decodeExit() { return true }
-    return false
+    return decodeExit()
   }
 
   /// The I/O data buffer of the current `.io` exit (size * count bytes).

@@ -28,6 +28,8 @@ public final class Platform {
   /// MMIO accesses to addresses with nothing behind them (address -> count).
   public private(set) var unknownMMIO: [UInt64: Int] = [:]
   private var firmware: GuestMemory?
+  /// The KVM slots RAM is mapped through: one, unless pages were unmapped for watching.
+  public internal(set) var ramSlots: [RAMSlot]
 
   public static let ramSlot: UInt32 = 0
   public static let firmwareSlot: UInt32 = 1
@@ -55,6 +57,7 @@ public final class Platform {
       throw .kvm(error)
     }
 
+    ramSlots = [RAMSlot(slot: Self.ramSlot, firstPage: 0, pages: Int(memory.size / GuestMemory.pageSize))]
     let stop = self.stop
     pic = PIC8259Pair()
     pit = PIT8254(clock: clock, lines: pic)

@@ -46,9 +46,10 @@ extension Platform {
   /// Completes the instruction of an I/O or MMIO exit now (see `VCPU.completePendingExit`):
   /// every exit then leaves a state that snapshots restore and single-steps continue exactly.
   public func finishExitInstruction() throws {
-    let completed: Bool
-    do { completed = try vcpu.completePendingExit() } catch { throw MachineError.kvm(error) }
-    guard completed else {
+    let next: VCPUExit?
+    do { next = try vcpu.completePendingExit() } catch { throw MachineError.kvm(error) }
+    if let next, case .debug = next { return }
+    guard next == nil else {
       throw MachineError.unsupported("an I/O instruction that needs several exits (string I/O with a count): not supported yet")
     }
   }

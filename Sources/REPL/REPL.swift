@@ -1,5 +1,4 @@
 import Foundation
-import KVM
 import Machine
 import TimeTravel
 
@@ -186,11 +185,12 @@ public final class REPL {
       break
     case .breakpoint(let id, let address):
       console.line(style.stop("breakpoint \(id)") + ", " + addressText(address))
-    case .watchpoint(let id, _, let address, let old, let new):
-      let how = reverse ? "written by this instruction" : "written by the instruction before this one"
-      console.line(
-        style.stop("watchpoint \(id)") + ": " + addressText(address)
-          + " (\(byteCount(old.count))) \(watchedValue(old)) -> \(watchedValue(new)), \(how)")
+    case .watchpoint(let id, let kind, let address, let old, let new):
+      let by = reverse ? "by this instruction" : "by the instruction before this one"
+      let what =
+        kind == .write || old != new
+        ? "\(watchedValue(old)) -> \(watchedValue(new)), written \(by)" : "\(watchedValue(new)), read \(by)"
+      console.line(style.stop("watchpoint \(id)") + ": " + addressText(address) + " (\(byteCount(old.count))) " + what)
     case .startOfHistory:
       console.line(style.stop("start of the recording") + ": no more reverse-execution history")
     case .endOfHistory(let outcome):

@@ -136,7 +136,9 @@ public struct StateHasher: Sendable {
   public mutating func update(_ value: Bool) { update(UInt8(value ? 1 : 0)) }
 
   /// Feeds the canonical 16 bytes of a hash (for hashing a list of page hashes, for example).
-  public mutating func update(_ hash: Hash128) { update(hash.canonicalBytes) }
+  public mutating func update(_ hash: Hash128) {
+    withUnsafeBytes(of: (hash.high.bigEndian, hash.low.bigEndian)) { update($0) }
+  }
 
   /// The hash of everything fed so far; the hasher can keep being updated afterwards.
   public func finalize() -> Hash128 {

@@ -19,14 +19,22 @@ final class PageTracker {
   var sinceSnapshot: [UInt64]
   /// Content hash of every page, valid for pages not in `dirty`.
   private(set) var hashes: [Hash128]
+  /// The same hashes in their canonical byte order, so the full-RAM hash is one hasher update.
+  private var canonical: [UInt64]
 
-  init(memory: GuestMemory, vm: VirtualMachine) {
+  /// The slots RAM is mapped through (`Platform.ramSlots`), read at each harvest.
+  let slots: () -> [RAMSlot]
+
+  init(memory: GuestMemory, vm: VirtualMachine, slots: @escaping () -> [RAMSlot]) {
     self.memory = memory
     self.vm = vm
+    self.slots = slots
     pageCount = Int(memory.size) / Self.pageSize
     dirty = [UInt64](repeating: 0, count: (pageCount + 63) / 64)
     sinceSnapshot = dirty
     hashes = [Hash128](repeating: Self.zeroPageHash, count: pageCount)
+    canonical = [UInt64](repeating: 0, count: 2 * pageCount)
+    for page in 0..<pageCount { setHash(Self.zeroPageHash, page: page) }
   }
 
   static let zeroPage = [UInt8](repeating: 0, count: pageSize)
@@ -34,11 +42,23 @@ final class PageTracker {
 
   /// Pulls KVM's dirty bitmap into `dirty`.
   func harvest() throws {
-    let bits = try vm.dirtyLog(slot: Platform.ramSlot, pages: pageCount)
-    for i in 0..<dirty.count {
-      dirty[i] |= bits[i]
-      sinceSnapshot[i] |= bits[i]
+    for slot in slots() {
+      let bits = try vm.dirtyLog(slot: slot.slot, pages: slot.pages)
+      if slot.firstPage == 0 {
+        for i in 0..<bits.count {
+          dirty[i] |= bits[i]
+          sinceSnapshot[i] |= bits[i]
+        }
+      } else {
+        for page in Self.pages(in: bits) where page < slot.pages { markDirty(slot.firstPage + page) }
+      }
     }
+  }
+
+  /// A page written from user space (the engine's MMIO emulation of an unmapped page).
+  func markDirty(_ page: Int) {
+    dirty[page / 64] |= 1 << UInt64(page % 64)
+    sinceSnapshot[page / 64] |= 1 << UInt64(page % 64)
   }
 
   /// A snapshot position: kicked points after it hash the pages written from here on.
@@ -98,7 +118,7 @@ final class PageTracker {
     for page in dirtyPages {
       let h = ContentHash.of(pageBytes(page))
       if h != hashes[page] {
-        hashes[page] = h
+        setHash(h, page: page)
         changed.append((page, h))
       }
     }
@@ -108,9 +128,13 @@ final class PageTracker {
 
   /// Hash of all of RAM, from the per-page hashes (call `settle()` first).
   func ramHash(into hasher: inout StateHasher) {
-    hashes.withUnsafeBufferPointer { buffer in
-      for h in buffer { hasher.update(h) }
-    }
+    canonical.withUnsafeBytes { hasher.update($0) }
+  }
+
+  private func setHash(_ h: Hash128, page: Int) {
+    hashes[page] = h
+    canonical[2 * page] = h.high.bigEndian
+    canonical[2 * page + 1] = h.low.bigEndian
   }
 
   /// Makes RAM equal to `target` (a full page map), copying only pages that may differ.
@@ -122,13 +146,13 @@ final class PageTracker {
         throw ReplayError.damaged("page content \(target[page]) is missing from the recording")
       }
       memory.store(data, at: UInt64(page * Self.pageSize))
-      hashes[page] = target[page]
+      setHash(target[page], page: page)
     }
     for i in 0..<dirty.count { dirty[i] = 0 }
   }
 
   /// Forgets writes reported by KVM so far (after a restore from user space).
   func discardKVMDirtyLog() throws {
-    _ = try vm.dirtyLog(slot: Platform.ramSlot, pages: pageCount)
+    for slot in slots() { _ = try vm.dirtyLog(slot: slot.slot, pages: slot.pages) }
   }
 }

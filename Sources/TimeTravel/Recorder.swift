@@ -44,7 +44,7 @@ public final class Recorder: RunObserver {
     self.tap = tap
     self.options = options
     writer = try RecordingWriter(path: path, header: setup.header)
-    tracker = PageTracker(memory: platform.memory, vm: platform.vm)
+    tracker = PageTracker(memory: platform.memory, vm: platform.vm) { [unowned platform] in platform.ramSlots }
     msrIndices = try platform.kvm.msrIndexList()
     // Position 0: the loaded image, before the first instruction. Every page counts.
     tracker.markResidentDirty()

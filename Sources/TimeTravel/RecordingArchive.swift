@@ -87,6 +87,15 @@ public final class RecordingArchive {
 
   /// Whether the recording ran to its end (has an end chunk).
   public var isComplete: Bool { end != nil }
+  /// Whether the guest runs in long mode at some snapshot (the gdb stub then shows amd64).
+  public var entersLongMode: Bool {
+    snapshots.contains { s in
+      (try? MachineState(decoding: s.state, baseOffset: 0)).map { $0.vcpu.specialRegisters.efer & (1 << 10) != 0 } ?? false
+    }
+  }
+
+  /// Bytes of page content the recording holds (decompressed).
+  public var storedPageBytes: Int { pages.values.reduce(0) { $0 + $1.count } }
   public var outcome: RecordedOutcome? { end?.outcome }
   public var finalPosition: UInt64 { end?.finalPosition ?? completeThrough }
   public var snapshotPositions: [UInt64] { snapshots.map(\.position) }

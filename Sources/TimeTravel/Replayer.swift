@@ -19,6 +19,9 @@ public final class Replayer {
     case checked
     /// `requestInterrupt()` was called.
     case interrupted
+    /// An access to unmapped (watched) RAM that `accessFilter` asked to stop at: the accessing
+    /// instruction has completed.
+    case watchedAccess([MMIOExit])
   }
 
   /// One unit of forward execution in step mode (`step()`).
@@ -51,7 +54,6 @@ public final class Replayer {
   /// The guest-debug setting KVM has now (see `setDebug`); unknown after a restore.
   private var debugMode: [UInt64]? = nil
   private var debugModeKnown = false
-  private let interruptFlag = InterruptFlag()
   private var nextGroup = 0
   private var samples: SampleFeed
   /// Snapshots whose hash was checked on the way (for reports and tests).
@@ -64,8 +66,14 @@ public final class Replayer {
   /// Kicks the vCPU when a kicked-point search overruns its budget: a missed hit in a guest
   /// that then spins without exits would otherwise never return from KVM_RUN.
   private let watchdog = HostEvents()
+  /// Stops a running `run` from another thread.
+  public private(set) lazy var interrupter = Interrupter(events: watchdog)
   /// Page contents of navigation checkpoints that the recording does not hold.
   let checkpointPages = CheckpointStore()
+  /// The accesses to unmapped RAM made by the last `step()`.
+  private(set) var lastStepAccesses: [MMIOExit] = []
+  /// What the bytes written by the last accesses to unmapped RAM held before (address -> byte).
+  private(set) var lastAccessPriorBytes: [UInt64: UInt8] = [:]
 
   public init(archive: RecordingArchive, console: @escaping ([UInt8]) -> Void, kvmPath: String = "/dev/kvm") throws {
     self.archive = archive
@@ -73,7 +81,7 @@ public final class Replayer {
     samples = SampleFeed(values: archive.samples)
     platform = try Platform(configuration: archive.setup.configuration, kvmPath: kvmPath, console: tap.write)
     platform.clock.source = samples
-    tracker = PageTracker(memory: platform.memory, vm: platform.vm)
+    tracker = PageTracker(memory: platform.memory, vm: platform.vm) { [unowned platform] in platform.ramSlots }
     msrIndices = try platform.kvm.msrIndexList()
     for (i, s) in archive.snapshots.enumerated() { snapshotAt[s.position] = i }
     if !archive.snapshots[0].firmware.isEmpty { try platform.mapFirmware(archive.snapshots[0].firmware) }
@@ -216,18 +224,22 @@ public final class Replayer {
 
   /// Runs forward until `target` (nil: to the end), the recorded end, or the end of the log;
   /// also stops at an execution breakpoint in `breakpoints` (hardware debug registers: at most
-  /// four), when `afterExit` returns true right after an exit, or at `requestInterrupt()`.
+  /// four), when `afterExit` returns true right after an exit, when `accessFilter` accepts an
+  /// access to unmapped (watched) RAM, or at `requestInterrupt()`.
   public func run(
-    until target: UInt64? = nil, breakpoints: [UInt64] = [], afterExit: (() throws -> Bool)? = nil
+    until target: UInt64? = nil, breakpoints: [UInt64] = [], stopAtAccess accessFilter: (([MMIOExit]) -> Bool)? = nil,
+    afterExit: (() throws -> Bool)? = nil
   ) throws -> Stop {
     let vcpu = platform.vcpu
     precondition(breakpoints.count <= 4, "run mode arms at most four breakpoints")
-    interruptFlag.clear()
     while true {
       if let target, position >= target, stepsSinceExit == 0 { return .reached(position) }
       if let request = platform.stop.request { return .finished(outcome(of: request)) }
       if !archive.isComplete && position >= archive.completeThrough { return .endOfLog(position) }
-      if interruptFlag.isSet { return .interrupted }
+      if interrupter.isSet {
+        interrupter.clear()  // consumed: the next operation runs normally
+        return .interrupted
+      }
 
       try deliverGroups(kicked: false)
       try injectIfPossible()
@@ -284,6 +296,12 @@ public final class Replayer {
         continue
       }
       pendingVector = nil
+      if case .mmio(let access) = exit, platform.isUnmappedRAM(access.address) {
+        let accesses = try emulateUnmapped(access)
+        stepsSinceExit = nil
+        if let accessFilter, accessFilter(accesses) { return .watchedAccess(accesses) }
+        continue
+      }
       if case .debug(let event) = exit {
         stepsSinceExit = nil
         if breakpoints.contains(event.pc) { return .breakpoint(event.pc) }
@@ -291,6 +309,11 @@ public final class Replayer {
       }
       if let stop = try handle(exit) { return stop }
       if let afterExit, try afterExit() { return .checked }
+      // An exit can leave the vCPU at a breakpoint's address (after `hlt`, say): that instant
+      // is a hit, as it is when stepping, even if an interrupt entry comes before the instruction.
+      if !breakpoints.isEmpty, case let rip = try vcpu.registers().rip, breakpoints.contains(rip) {
+        return .breakpoint(rip)
+      }
     }
   }
 
@@ -299,6 +322,7 @@ public final class Replayer {
   /// states, so the snapshots it passes still verify.
   public func step() throws -> Step {
     let vcpu = platform.vcpu
+    lastStepAccesses = []
     if let request = platform.stop.request { return .finished(outcome(of: request)) }
     if !archive.isComplete && position >= archive.completeThrough { return .endOfLog(position) }
     try deliverDueWhileStepping()
@@ -316,6 +340,11 @@ public final class Replayer {
       stepsSinceExit = stepsSinceExit.map { $0 + 1 }
       return .instruction
     }
+    if case .mmio(let access) = exit, platform.isUnmappedRAM(access.address) {
+      lastStepAccesses = try emulateUnmapped(access)
+      stepsSinceExit = stepsSinceExit.map { $0 + 1 }
+      return .instruction
+    }
     if let stop = try handle(exit) {
       switch stop {
       case .finished(let o): return .finished(o)
@@ -326,11 +355,14 @@ public final class Replayer {
     return .exit
   }
 
+  /// Whether `requestInterrupt()` was called since the last `run` began (for step loops).
+  public var isInterruptRequested: Bool { interrupter.isSet }
+
+  /// Clears a stop request before a new operation.
+  func clearInterruptRequest() { interrupter.clear() }
+
   /// Asks a running `run` to stop (from another thread); it returns `.interrupted`.
-  public func requestInterrupt() {
-    interruptFlag.set()
-    watchdog.arm(hostDeadline: HostClock.now())
-  }
+  public func requestInterrupt() { interrupter.request() }
 
   /// Deliveries at the current instant in step mode: the plain groups of this position, then
   /// any kicked group whose point is exactly this state.
@@ -345,6 +377,54 @@ public final class Replayer {
       try deliverGroups(kicked: true)
       try injectIfPossible()
     }
+  }
+
+  /// Carries out the guest's accesses to unmapped (watched) RAM on the memory itself, as the
+  /// MMIO exits of one instruction, and completes the instruction. Not a position: these exits
+  /// exist only while watching.
+  private func emulateUnmapped(_ first: MMIOExit) throws -> [MMIOExit] {
+    var accesses: [MMIOExit] = []
+    lastAccessPriorBytes = [:]
+    var next: VCPUExit? = .mmio(first)
+    while case .mmio(let a)? = next, platform.isUnmappedRAM(a.address) {
+      var access = a
+      if a.isWrite {
+        var bytes: [UInt8] = []
+        for i in 0..<a.length {
+          bytes.append(UInt8(truncatingIfNeeded: a.data >> (8 * UInt64(i))))
+          let address = a.address + UInt64(i)
+          if lastAccessPriorBytes[address] == nil {
+            lastAccessPriorBytes[address] = platform.memory.bytes(at: address, count: 1)?.first
+          }
+        }
+        _ = platform.memory.store(bytes, at: a.address)
+        tracker.markDirty(Int(a.address) / PageTracker.pageSize)
+      } else {
+        let bytes = platform.memory.bytes(at: a.address, count: a.length) ?? []
+        var value: UInt64 = 0
+        for (i, b) in bytes.enumerated() { value |= UInt64(b) << (8 * UInt64(i)) }
+        platform.vcpu.completeMMIORead(value)
+        access.data = value
+      }
+      accesses.append(access)
+      next = try platform.vcpu.completePendingExit()
+    }
+    if let next {
+      guard case .debug = next else {
+        throw ReplayError.divergence("an access to watched memory was followed by \(next) within the same instruction")
+      }
+    }
+    return accesses
+  }
+
+  /// Takes these RAM pages out of KVM's view so every access to them exits (read and access
+  /// watchpoints); the empty set maps everything back.
+  func setUnmappedPages(_ pages: Set<Int>) throws {
+    let current = Set(
+      (0..<tracker.pageCount).filter { platform.isUnmappedRAM(UInt64($0 * PageTracker.pageSize)) })
+    guard current != pages else { return }
+    try tracker.harvest()
+    try platform.unmapRAMPages(pages)
   }
 
   private func injectIfPossible() throws {
@@ -552,7 +632,7 @@ struct KickPointSearch {
         switch exit {
         case .interrupted: continue
         case .debug(let event):
-          if try matches(kick) { return .reached }
+          if try matches(kick) { return alsoStopAt.contains(event.pc) ? .breakpoint(event.pc) : .reached }
           if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
         default: throw Miss(error: notFound(kick, exit: exit))
         }
@@ -575,7 +655,7 @@ struct KickPointSearch {
         continue
       case .debug(let event):
         hits += 1
-        if event.pc == rip, try matches(kick) { return .reached }
+        if event.pc == rip, try matches(kick) { return alsoStopAt.contains(rip) ? .breakpoint(rip) : .reached }
         if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
         try vcpu.setGuestDebug([.enable, .singleStep])
         var stepped = try vcpu.run()

@@ -67,10 +67,16 @@ struct ReplayCommand: ParsableCommand {
       let stop: Replayer.Stop
       switch target {
       case .at(let p)?:
-        if p.instructions != 0 {
-          throw CLIError("instruction offsets within an exit interval (\(p)) need the time-travel engine: give an exit number")
-        }
         stop = try replayer.seek(to: p.exit, fromStart: fromStart)
+        if case .reached = stop, p.instructions > 0 {
+          // N+I: single-step I instructions (or interrupt entries) past exit N.
+          for done in 0..<p.instructions {
+            let step = try replayer.step()
+            guard step == .instruction || { if case .interruptEntry = step { true } else { false } }() else {
+              throw CLIError("position \(p) does not exist: exit interval \(p.exit) ends after \(done + 1) instruction(s)")
+            }
+          }
+        }
       case .end?, nil:
         stop = try replayer.run()
       }
@@ -80,7 +86,7 @@ struct ReplayCommand: ParsableCommand {
       }
       switch stop {
       case .reached(let p):
-        print("position \(p)")
+        if case .at(let asked)? = target, asked.instructions > 0 { print("position \(asked)") } else { print("position \(p)") }
         if hash { print("state hash \(try replayer.stateHash())") }
         let platform = replayer.platform
         for line in RegisterDump.lines(try platform.vcpu.registers(), try platform.vcpu.specialRegisters()) { print(line) }
@@ -96,7 +102,7 @@ struct ReplayCommand: ParsableCommand {
       case .endOfLog(let p):
         printError("end of the recorded log at position \(p) (the recording was cut short)")
         return ExitStatus.clean
-      case .breakpoint, .checked, .interrupted:
+      case .breakpoint, .checked, .interrupted, .watchedAccess:
         return ExitStatus.clean  // not asked for here
       }
     } catch let error as ReplayError {

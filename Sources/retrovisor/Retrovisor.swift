@@ -6,7 +6,10 @@ struct Retrovisor: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "retrovisor",
     abstract: "A time-travel debugger for guest operating systems on KVM.",
-    subcommands: [RunCommand.self, RecordCommand.self, ReplayCommand.self, InfoCommand.self, ReplCommand.self, BenchCommand.self]
+    subcommands: [
+      RunCommand.self, RecordCommand.self, ReplayCommand.self, DebugCommand.self, ReplCommand.self, InfoCommand.self,
+      BenchCommand.self, TravelBenchCommand.self,
+    ]
   )
 
   static func main() {

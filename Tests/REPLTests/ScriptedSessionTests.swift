@@ -233,6 +233,58 @@ import Testing
         """)
   }
 
+  /// Read and access watchpoints, forwards and backwards.
+  @Test func readAndAccessWatchpoints() throws {
+    let commands = """
+      rwatch *(uint32_t *)0x102084
+      continue
+      continue
+      reverse-continue
+      delete
+      awatch 0x102084 4
+      reverse-continue
+      reverse-continue
+      info breakpoints
+      """
+    try run(
+      commands + "\n", status: 0,
+      expect: """
+        (rv) rwatch *(uint32_t *)0x102084
+        watchpoint 1: read of 4 bytes at 0x102084 <arena+0x34>
+        (rv) continue
+        corrupt: building list
+        corrupt: list has 6 nodes
+        corrupt: scratch checksum 0x33333333
+        corrupt: waiting 5 ticks
+        corrupt: fib(30) = 832040
+        corrupt: checking list
+        watchpoint 1: 0x102084 <arena+0x34> (4 bytes) 0xdeadbeef, read by the instruction before this one
+        [352+44] 0x10012e <walk_list+0x1c>: cmpl $0x4e4f4445, %ebx
+        (rv) continue
+        list check: node 3 corrupted (magic=0xdeadbeef)
+        PANIC: corrupted list
+        end of the recording: the guest ended with debug-exit 0x3
+        [493] 0x100aa5 <debug_exit+0x8>: cli
+        (rv) reverse-continue
+        watchpoint 1: 0x102084 <arena+0x34> (4 bytes) 0xdeadbeef, read by this instruction
+        [352+43] 0x10012c <walk_list+0x1a>: movl (%eax), %ebx
+        (rv) delete
+        deleted 1 breakpoint(s) and watchpoint(s)
+        (rv) awatch 0x102084 4
+        watchpoint 2: access of 4 bytes at 0x102084 <arena+0x34>
+        (rv) reverse-continue
+        watchpoint 2: 0x102084 <arena+0x34> (4 bytes) 0x4e4f4445 -> 0xdeadbeef, written by this instruction
+        [120+50] 0x100095 <fill_scratch+0x22>: movl $0xdeadbeef, (%esi, %edx, 4)
+        (rv) reverse-continue
+        watchpoint 2: 0x102084 <arena+0x34> (4 bytes) 0x00000000 -> 0x4e4f4445, written by this instruction
+        [68+97] 0x100029 <list_append+0x1d>: movl $0x4e4f4445, (%edx)
+        (rv) info breakpoints
+        Num  Type          Address   What
+        2    access watch  0x102084  4 bytes <arena+0x34>
+
+        """)
+  }
+
   /// Bookmarks, goto by name and position, seek, both ends of the recording.
   @Test func bookmarksAndGoto() throws {
     let commands = """
@@ -357,8 +409,7 @@ import Testing
       delete x
       watch
       watch 0x100000 0
-      rwatch 0x102084
-      awatch 0x102084
+      rwatch
       seek
       seek 12x
       seek 100000
@@ -412,10 +463,8 @@ import Testing
         error: watch needs an address or an expression such as *(uint32_t *)ADDR
         (rv) watch 0x100000 0
         error: watch: the length must be at least 1, not 0
-        (rv) rwatch 0x102084
-        error: read watchpoints are not supported yet: use a write watchpoint
-        (rv) awatch 0x102084
-        error: access watchpoints are not supported yet: use a write watchpoint
+        (rv) rwatch
+        error: rwatch needs an address or an expression such as *(uint32_t *)ADDR
         (rv) seek
         error: seek needs a position (N, N+I, start, end)
         (rv) seek 12x

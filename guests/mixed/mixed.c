@@ -19,8 +19,14 @@
  * to run per tick. */
 #include "kernel.h"
 
+/* The soak variants (soak1, soak10, soak60: 1, 10, 60 s of guest time) are this file built
+ * with LAST_TICK and PRINT_EVERY given on the command line (guests/Makefile). */
+#ifndef LAST_TICK
 #define LAST_TICK      100
+#endif
+#ifndef PRINT_EVERY
 #define PRINT_EVERY    10
+#endif
 #define ITEMS_PER_TICK 2
 #define NITEMS         (ITEMS_PER_TICK * LAST_TICK)   /* 200 */
 #define BUF_PAGES      16

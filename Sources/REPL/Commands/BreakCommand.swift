@@ -29,7 +29,7 @@ extension Command {
     let words = inv.words
     if words.isEmpty {
       let n = repl.session.breakpoints.count + repl.session.watchpoints.count
-      repl.session.deleteAll()
+      try repl.session.deleteAll()
       repl.console.line("deleted \(n) breakpoint(s) and watchpoint(s)")
       return
     }

@@ -17,7 +17,9 @@ extension Command {
         try repl.travel(to: target)
       }
       repl.console.lines(try NavigationCommands.execute("\(name) \(inv.arguments)", on: repl.session))
-      if moves { try repl.showLocation() }
+      guard moves else { return }
+      if Interrupts.isPending { repl.console.line(repl.style.stop("interrupted")) }
+      try repl.showLocation()
     }
   }
 
@@ -60,7 +62,7 @@ extension REPL {
       try checkInterrupt()
       let done = (exit - start.exit) * 100 / distance
       console.status("seeking to \(target): at \(exit - stage) of \(target.exit) exits (\(done)%), Ctrl-C stops")
-      _ = try session.seek(to: Position(exit: exit))
+      if try session.seek(to: Position(exit: exit)) == .interrupted { throw Interrupted() }
       exit += stage
     }
     try checkInterrupt()

@@ -77,7 +77,6 @@ extension REPL {
     }
     // Not found, or not written by a call (a hand-made stack): stay on the `ret`.
     guard let found, instruction(at: found.pc, bits: r.bits)?.isCall == true else { return stop }
-    _ = try session.seek(to: found.position)
-    return .stepped
+    return try session.seek(to: found.position) == .interrupted ? .interrupted : .stepped
   }
 }

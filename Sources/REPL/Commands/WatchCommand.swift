@@ -9,21 +9,22 @@ extension Command {
       watches the symbol (its size), an address watches LEN bytes there (default: a pointer's
       width). Any number of watchpoints, any length. Forward, continue stops just after the
       write; reverse-continue stops just before the instruction that wrote. gdb's `-l` is
-      accepted and ignored (watchpoints always watch the location).
+      accepted and ignored (watchpoints always watch the location). rwatch (reads) and awatch
+      (reads and writes) take the same arguments.
       """, completion: .expression
   ) { repl, inv in
     try repl.addWatchpoint(.write, inv)
   }
 
   static let rwatch = Command(
-    "rwatch", usage: "rwatch EXPR [LEN]", summary: "stop when memory is read (not supported by the engine yet)",
+    "rwatch", usage: "rwatch EXPR [LEN]", summary: "stop when memory is read (a read watchpoint)",
     completion: .expression
   ) { repl, inv in
     try repl.addWatchpoint(.read, inv)
   }
 
   static let awatch = Command(
-    "awatch", usage: "awatch EXPR [LEN]", summary: "stop when memory is read or written (not supported by the engine yet)",
+    "awatch", usage: "awatch EXPR [LEN]", summary: "stop when memory is read or written (an access watchpoint)",
     completion: .expression
   ) { repl, inv in
     try repl.addWatchpoint(.access, inv)

@@ -84,7 +84,8 @@ public final class Session {
       throw SessionError.invalidPosition(
         "position \(target) does not exist: exit interval \(target.exit) has \(length) instruction(s)")
     }
-    try goto(target)
+    replayer.clearInterruptRequest()
+    do { try goto(target) } catch SessionError.interrupted { return .interrupted }
     return .arrived
   }
 
@@ -107,6 +108,7 @@ public final class Session {
     uncountedFingerprint = nil
     if from.exit < target.exit {
       let stop = try replayer.run(until: target.exit)
+      if stop == .interrupted { throw SessionError.interrupted }
       guard case .reached = stop else {
         throw SessionError.invalidPosition("position \(target) is past the end of the recording (\(stop))")
       }

@@ -19,9 +19,6 @@ extension Session {
     guard length > 0, length <= 1 << 24 else {
       throw SessionError.unsupported("a watchpoint covers 1 byte to 16 MiB, not \(length)")
     }
-    guard kind == .write else {
-      throw SessionError.unsupported("\(kind.rawValue) watchpoints are not supported yet: use a write watchpoint")
-    }
     var bytes: [UInt64] = []
     bytes.reserveCapacity(length)
     var pageBase: UInt64 = .max
@@ -43,7 +40,42 @@ extension Session {
     let w = Watchpoint(id: nextID, kind: kind, address: address, length: length, physical: bytes)
     nextID += 1
     watchpoints.append(w)
+    try refreshWatchedPages()
     return w
+  }
+
+  /// Read and access watchpoints need every access to their pages to exit: those pages are
+  /// taken out of KVM's view of RAM (accesses then exit as MMIO, which the engine carries out).
+  func refreshWatchedPages() throws {
+    var pages = Set<Int>()
+    for w in watchpoints where w.kind != .write {
+      for a in w.physical { pages.insert(Int(a / 4096)) }
+    }
+    try replayer.setUnmappedPages(pages)
+  }
+
+  /// For run mode: stop at accesses a read or access watchpoint covers.
+  var accessFilter: (([MMIOExit]) -> Bool)? {
+    watchpoints.contains { $0.kind != .write } ? { [unowned self] in self.accessedWatchpoint($0) != nil } : nil
+  }
+
+  /// The first read or access watchpoint that these accesses to unmapped RAM touch.
+  func accessedWatchpoint(_ accesses: [MMIOExit]) -> (Watchpoint, MMIOExit)? {
+    for a in accesses {
+      for w in watchpoints where w.kind == .access || (w.kind == .read && !a.isWrite) {
+        if w.overlaps(a.address, length: a.length) { return (w, a) }
+      }
+    }
+    return nil
+  }
+
+  /// The stop for a read or access watchpoint hit, just after the accessing instruction: the
+  /// watched bytes before and after it (equal for a read).
+  func accessStop(_ w: Watchpoint) -> SessionStop {
+    let now = w.physical.map { platform.memory.bytes(at: $0, count: 1)?.first ?? 0 }
+    let prior = replayer.lastAccessPriorBytes
+    let old = zip(w.physical, now).map { prior[$0.0] ?? $0.1 }
+    return .watchpoint(id: w.id, kind: w.kind, address: w.address, old: old, new: now)
   }
 
   /// Removes breakpoint or watchpoint `id`.
@@ -52,11 +84,13 @@ extension Session {
     breakpoints.removeAll { $0.id == id }
     watchpoints.removeAll { $0.id == id }
     guard breakpoints.count + watchpoints.count < before else { throw SessionError.noSuchBreakpoint(id) }
+    try refreshWatchedPages()
   }
 
-  public func deleteAll() {
+  public func deleteAll() throws {
     breakpoints.removeAll()
     watchpoints.removeAll()
+    try refreshWatchedPages()
   }
 
   /// Guest-virtual to guest-physical with the current page tables (identity without paging).
@@ -72,7 +106,8 @@ extension Session {
 
   /// The first watchpoint whose bytes differ between two readings.
   func changedWatchpoint(_ before: [[UInt8]], _ after: [[UInt8]]) -> (Watchpoint, [UInt8], [UInt8])? {
-    for (i, w) in watchpoints.enumerated() where i < before.count && i < after.count && before[i] != after[i] {
+    for (i, w) in watchpoints.enumerated()
+    where w.kind == .write && i < before.count && i < after.count && before[i] != after[i] {
       return (w, before[i], after[i])
     }
     return nil

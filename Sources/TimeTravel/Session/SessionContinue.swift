@@ -1,10 +1,13 @@
 extension Session {
-  /// Asks a running continue, reverse-continue or seek to stop (from another thread).
+  /// Asks a running continue, reverse-continue or seek to stop (from another thread: use
+  /// `interrupter` there, which is Sendable; the session itself belongs to one thread).
   public func requestInterrupt() { replayer.requestInterrupt() }
+  public var interrupter: Interrupter { replayer.interrupter }
 
   /// Runs forward to the next breakpoint or watchpoint, the end of the recording, or an
   /// interrupt request.
   public func continueForward() throws -> SessionStop {
+    replayer.clearInterruptRequest()
     // Leave the current instruction first: a breakpoint here must not stop at once.
     let first = try stepi()
     guard first == .stepped else { return first }
@@ -15,10 +18,10 @@ extension Session {
     while true {
       var changedFrom: Position?
       let stop = try replayer.run(
-        until: nil, breakpoints: breakpoints.map(\.address),
+        until: nil, breakpoints: breakpoints.map(\.address), stopAtAccess: accessFilter,
         afterExit: {
           guard !self.watchpoints.isEmpty else { return false }
-          if self.watchedValues() != values {
+          if self.changedWatchpoint(values, self.watchedValues()) != nil {
             changedFrom = intervalStart
             return true
           }
@@ -29,12 +32,21 @@ extension Session {
       switch stop {
       case .breakpoint(let address):
         // A write earlier in this interval comes first.
-        if !watchpoints.isEmpty, watchedValues() != values { return try locateForwardWrite(from: intervalStart, values: values) }
+        if changedWatchpoint(values, watchedValues()) != nil {
+          return try locateForwardWrite(from: intervalStart, values: values)
+        }
         if let b = breakpoint(at: address) { return .breakpoint(id: b.id, address: b.address) }
       case .finished(let outcome): return .endOfHistory(outcome: outcome)
       case .endOfLog, .reached: return .endOfHistory(outcome: nil)
       case .interrupted: return .interrupted
       case .checked: break
+      case .watchedAccess(let accesses):
+        if changedWatchpoint(values, watchedValues()) != nil {
+          return try locateForwardWrite(from: intervalStart, values: values)
+        }
+        if let (w, _) = accessedWatchpoint(accesses) {
+          return accessStop(w)
+        }
       }
     }
   }
@@ -42,6 +54,7 @@ extension Session {
   /// Forward with more breakpoints than debug registers: one instruction at a time.
   private func continueByStepping() throws -> SessionStop {
     while true {
+      if replayer.isInterruptRequested { return .interrupted }
       let stop = try stepi()
       guard stop == .stepped else { return stop }
       if let b = breakpoint(at: try platform.vcpu.registers().rip) { return .breakpoint(id: b.id, address: b.address) }
@@ -71,8 +84,13 @@ extension Session {
   /// Runs backwards to the last breakpoint hit or watched write before now, or to the start.
   /// Scans forward from anchors, one stretch between anchors at a time, latest stretch first.
   public func reverseContinue() throws -> SessionStop {
+    replayer.clearInterruptRequest()
     var end = try position()
     while let start = anchor(before: end) {
+      if replayer.isInterruptRequested {
+        try goto(end)
+        return .interrupted
+      }
       if let found = try lastEvent(from: start, before: end) {
         try goto(found.position)
         return found.stop
@@ -108,14 +126,12 @@ extension Session {
         var intervalStart = start
         scan: while replayer.position < end.exit {
           let stop = try replayer.run(
-            until: end.exit, breakpoints: breakpoints.map(\.address),
+            until: end.exit, breakpoints: breakpoints.map(\.address), stopAtAccess: accessFilter,
             afterExit: {
               if !self.watchpoints.isEmpty {
                 let now = self.watchedValues()
-                if now != values {
-                  lastStretch = intervalStart
-                  values = now
-                }
+                if self.changedWatchpoint(values, now) != nil { lastStretch = intervalStart }
+                values = now
               }
               intervalStart = Position(exit: self.replayer.position)
               return false
@@ -130,6 +146,8 @@ extension Session {
               }
               intervalStart = Position(exit: replayer.position)
             }
+          case .watchedAccess:
+            lastStretch = intervalStart
           case .interrupted:
             return FoundEvent(position: intervalStart, stop: .interrupted)
           case .reached, .finished, .endOfLog, .checked:
@@ -165,6 +183,9 @@ extension Session {
       }
       here = Position(exit: replayer.position, instructions: replayer.stepsSinceExit ?? 0)
       let now = watchedValues()
+      if let (w, _) = accessedWatchpoint(replayer.lastStepAccesses) {
+        last = FoundEvent(position: previous, stop: accessStop(w))
+      }
       if let (w, old, new) = changedWatchpoint(values, now) {
         last = FoundEvent(
           position: previous, stop: .watchpoint(id: w.id, kind: w.kind, address: w.address, old: old, new: new))

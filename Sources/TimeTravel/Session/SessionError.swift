@@ -4,6 +4,8 @@ public enum SessionError: Error, CustomStringConvertible, Equatable {
   case unmappedAddress(UInt64)
   case unsupported(String)
   case noSuchBreakpoint(Int)
+  /// `requestInterrupt()` stopped the operation.
+  case interrupted
 
   public var description: String {
     switch self {
@@ -11,6 +13,7 @@ public enum SessionError: Error, CustomStringConvertible, Equatable {
     case .unmappedAddress(let a): return "address 0x\(String(a, radix: 16)) is not mapped to RAM"
     case .unsupported(let s): return s
     case .noSuchBreakpoint(let id): return "no breakpoint or watchpoint number \(id)"
+    case .interrupted: return "interrupted"
     }
   }
 }

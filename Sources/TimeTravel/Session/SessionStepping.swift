@@ -5,6 +5,9 @@ extension Session {
     let before = watchpoints.isEmpty ? [] : watchedValues()
     switch try stepCounted() {
     case .instruction, .interruptEntry, .exit:
+      if let (w, _) = accessedWatchpoint(replayer.lastStepAccesses) {
+        return accessStop(w)
+      }
       if let (w, old, new) = changedWatchpoint(before, watchedValues()) {
         return .watchpoint(id: w.id, kind: w.kind, address: w.address, old: old, new: new)
       }

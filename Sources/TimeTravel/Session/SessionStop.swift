@@ -30,6 +30,24 @@ public struct Watchpoint: Equatable, Sendable {
   public var length: Int
   /// Guest-physical address of each watched byte, resolved when the watchpoint was set.
   var physical: [UInt64]
+
+  /// The watched physical bytes as contiguous ranges.
+  var ranges: [Range<UInt64>] {
+    var out: [Range<UInt64>] = []
+    for a in physical {
+      if let last = out.last, last.upperBound == a {
+        out[out.count - 1] = last.lowerBound..<(a + 1)
+      } else {
+        out.append(a..<(a + 1))
+      }
+    }
+    return out
+  }
+
+  func overlaps(_ address: UInt64, length: Int) -> Bool {
+    let r = address..<(address + UInt64(length))
+    return ranges.contains { $0.overlaps(r) }
+  }
 }
 
 public struct Breakpoint: Equatable, Sendable {
