@@ -25,10 +25,14 @@ let package = Package(
     // gdb remote serial protocol: framing, commands, replies, target descriptions, TCP server.
     // Knows nothing of the engine: it drives whatever implements `GDBTarget`.
     .target(name: "GDBRemote"),
+    // The REPL front end: GNU readline for line editing, capstone for disassembly.
+    .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+    .systemLibrary(name: "CCapstone", pkgConfig: "capstone", providers: [.apt(["libcapstone-dev"])]),
+    .target(name: "REPL", dependencies: ["TimeTravel", "Machine", "KVM", "CReadline", "CCapstone"]),
     .executableTarget(
       name: "retrovisor",
       dependencies: [
-        "Machine", "KVM", "TimeTravel", "GDBRemote", "Recording",
+        "Machine", "KVM", "TimeTravel", "GDBRemote", "REPL", "Recording",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -37,6 +41,7 @@ let package = Package(
     .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
     .testTarget(name: "TimeTravelTests", dependencies: ["TimeTravel", "Recording", "Machine"]),
     .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
+    .testTarget(name: "REPLTests", dependencies: ["REPL", "TimeTravel", "Machine"]),
   ],
   swiftLanguageModes: [.v6]
 )

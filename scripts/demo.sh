@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds Retrovisor and the test guests, then records the demo guest
-# (or the image given as $1), describes the recording and replays it.
+# Installs what is missing, builds Retrovisor and the test guests, then opens the REPL on a
+# recording of the demo guest (guests/build/corrupt.elf, or the image given as $1): the guest
+# runs once, recorded, and you travel through that run. On a terminal you get the prompt;
+# otherwise (CI, a pipe) the REPL runs scripts/demo.rv, a session that finds the corrupt
+# guest's bug, and exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 bash scripts/install-deps.sh
 make -s -C guests
-swift build -c release --product retrovisor 2>&1 | tail -1
-bin=.build/release/retrovisor
+swift build --product retrovisor 2>&1 | tail -1
+bin=.build/debug/retrovisor
 image="${1:-guests/build/corrupt.elf}"
-recording="${TMPDIR:-/tmp}/retrovisor-demo.rvr"
 
-echo "== retrovisor record $image -o $recording"
-status=0; "$bin" record "$image" -o "$recording" || status=$?
-echo "   (guest exit status $status)"
-echo "== retrovisor info $recording"
-"$bin" info "$recording"
-echo "== retrovisor replay $recording"
-status=0; "$bin" replay -v "$recording" || status=$?
-echo "   (replayed guest exit status $status)"
-echo "== retrovisor replay $recording --to 100 --hash"
-"$bin" replay "$recording" --to 100 --hash -q
+if [ -t 0 ] && [ -t 1 ]; then
+  echo "== retrovisor repl $image"
+  if [ -z "${1:-}" ]; then
+    cat <<'HINT'
+The guest runs (and panics: a list node was corrupted), then the REPL opens on the recording.
+Find the culprit:  break panic   continue   print/x *(uint32_t *)(nodes + 12)
+                   watch *(uint32_t *)0x102084   reverse-continue   disassemble
+Then wander:       rsi   si   ni   rni   timeline   last-write ADDR   help      (Ctrl-D leaves)
+HINT
+  fi
+  exec "$bin" repl "$image"
+fi
+echo "== retrovisor repl --batch scripts/demo.rv --echo $image"
+exec "$bin" repl --batch scripts/demo.rv --echo "$image"

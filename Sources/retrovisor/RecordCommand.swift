@@ -40,67 +40,80 @@ struct RecordCommand: ParsableCommand {
   }
 
   private func execute() -> Int32 {
-    let terminal = TerminalMode()
-    defer { terminal.restore() }
     do {
       guard snapshotInterval >= 1 else { throw ValidationError("--snapshot-interval must be at least 1 ms") }
       guard snapshotPages >= 0 else { throw ValidationError("--snapshot-pages must be 0 or more") }
       guard snapshotBudget > 0, snapshotBudget <= 1 else { throw ValidationError("--snapshot-budget must be in (0, 1]") }
-      let image = try machine.resolveImage()
-      let options = try machine.loadOptions()
-      let configuration = try machine.configuration()
-      let tap = OutputTap(forward: writeConsole)
-      let platform = try Platform(configuration: configuration, kvmPath: machine.kvm, console: tap.write)
-      let boot = try platform.load(image.bytes, kind: image.kind, options: options)
-      let setup = RecordingSetup(
-        configuration: configuration, imageName: image.name, image: image.bytes, imageKind: image.kind.rawValue,
-        commandLine: options.commandLine)
-      var recorderOptions = Recorder.Options()
-      recorderOptions.snapshotInterval = snapshotInterval * 1_000_000
-      recorderOptions.snapshotPages = snapshotPages
-      recorderOptions.snapshotBudget = snapshotBudget
-      let recorder = try Recorder(
-        path: output, platform: platform, setup: setup, tap: tap, firmware: boot.firmware, options: recorderOptions)
-
-      let events = HostEvents()
-      terminal.enterRaw()
-      events.startReading(fd: STDIN_FILENO, escapeQuits: terminal.isTerminal)
-      let runner = Runner(platform: platform, events: events)
-      recorder.attach(to: runner)
-      let outcome: RecordedOutcome
-      var status: Int32
-      do {
-        switch try runner.run() {
-        case .debugExit(let value):
-          outcome = .debugExit(value: value)
-          status = ExitStatus.debugExit(value)
-        case .reset(let source):
-          outcome = .reset(source: source)
-          status = ExitStatus.clean
-        case .userQuit:
-          outcome = .userQuit
-          status = ExitStatus.clean
-        }
-      } catch let fault as GuestFault {
-        terminal.restore()
-        printError(fault.description)
-        outcome = .fault(summary: fault.summary)
-        status = ExitStatus.guestFault
-      }
-      terminal.restore()
-      try recorder.finish(outcome: outcome, runner: runner)
-      if verbose {
-        let s = runner.statistics
-        printError(
-          "recorded \(output): \(runner.exitIndex) exits, \(recorder.snapshotCount) snapshots, \(recorder.bytesWritten) bytes, guest time \(String(format: "%.3f", Double(s.guestNanoseconds) / 1e9)) s"
-        )
-      }
-      return status
+      var options = Recorder.Options()
+      options.snapshotInterval = snapshotInterval * 1_000_000
+      options.snapshotPages = snapshotPages
+      options.snapshotBudget = snapshotBudget
+      return try Self.record(machine: machine, to: output, options: options, verbose: verbose)
     } catch let error as ValidationError {
       printError(error.message)
     } catch {
       printError("\(error)")
     }
     return ExitStatus.hostError
+  }
+
+  /// Boots the guest and records it to `output` until it ends (or the user quits); the
+  /// guest's exit status. `readInput`: the terminal (stdin) is the guest's serial input.
+  static func record(
+    machine: MachineOptions, to output: String, options recorderOptions: Recorder.Options = Recorder.Options(), verbose: Bool,
+    readInput: Bool = true
+  ) throws -> Int32 {
+    let terminal = TerminalMode()
+    defer { terminal.restore() }
+    let image = try machine.resolveImage()
+    let options = try machine.loadOptions()
+    let configuration = try machine.configuration()
+    let tap = OutputTap(forward: writeConsole)
+    let platform = try Platform(configuration: configuration, kvmPath: machine.kvm, console: tap.write)
+    let boot = try platform.load(image.bytes, kind: image.kind, options: options)
+    let setup = RecordingSetup(
+      configuration: configuration, imageName: image.name, image: image.bytes, imageKind: image.kind.rawValue,
+      commandLine: options.commandLine)
+    let recorder = try Recorder(
+      path: output, platform: platform, setup: setup, tap: tap, firmware: boot.firmware, options: recorderOptions)
+
+    let events = HostEvents()
+    if readInput {
+      terminal.enterRaw()
+      events.startReading(fd: STDIN_FILENO, escapeQuits: terminal.isTerminal)
+    } else {
+      events.closeInput()
+    }
+    let runner = Runner(platform: platform, events: events)
+    recorder.attach(to: runner)
+    let outcome: RecordedOutcome
+    var status: Int32
+    do {
+      switch try runner.run() {
+      case .debugExit(let value):
+        outcome = .debugExit(value: value)
+        status = ExitStatus.debugExit(value)
+      case .reset(let source):
+        outcome = .reset(source: source)
+        status = ExitStatus.clean
+      case .userQuit:
+        outcome = .userQuit
+        status = ExitStatus.clean
+      }
+    } catch let fault as GuestFault {
+      terminal.restore()
+      printError(fault.description)
+      outcome = .fault(summary: fault.summary)
+      status = ExitStatus.guestFault
+    }
+    terminal.restore()
+    try recorder.finish(outcome: outcome, runner: runner)
+    if verbose {
+      let s = runner.statistics
+      printError(
+        "recorded \(output): \(runner.exitIndex) exits, \(recorder.snapshotCount) snapshots, \(recorder.bytesWritten) bytes, guest time \(String(format: "%.3f", Double(s.guestNanoseconds) / 1e9)) s"
+      )
+    }
+    return status
   }
 }

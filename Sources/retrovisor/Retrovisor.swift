@@ -7,8 +7,8 @@ struct Retrovisor: ParsableCommand {
     commandName: "retrovisor",
     abstract: "A time-travel debugger for guest operating systems on KVM.",
     subcommands: [
-      RunCommand.self, RecordCommand.self, ReplayCommand.self, DebugCommand.self, InfoCommand.self, BenchCommand.self,
-      TravelBenchCommand.self,
+      RunCommand.self, RecordCommand.self, ReplayCommand.self, DebugCommand.self, ReplCommand.self, InfoCommand.self,
+      BenchCommand.self, TravelBenchCommand.self,
     ]
   )
 

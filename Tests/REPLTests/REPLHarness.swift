@@ -1,0 +1,68 @@
+import Foundation
+import Machine
+import TimeTravel
+
+@testable import REPL
+
+enum TestPaths {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+  /// The retrovisor binary: $RETROVISOR_BIN, or the debug build next to the test bundle.
+  static var retrovisor: String {
+    if let path = ProcessInfo.processInfo.environment["RETROVISOR_BIN"] { return path }
+    let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [
+      bundleDir.appendingPathComponent("retrovisor"), bundleDir.deletingLastPathComponent().appendingPathComponent("retrovisor"),
+    ]
+    where FileManager.default.isExecutableFile(atPath: candidate.path) {
+      return candidate.path
+    }
+    return root.appendingPathComponent(".build/debug/retrovisor").path
+  }
+
+  static func guest(_ name: String) -> String { root.appendingPathComponent("guests/build/\(name).elf").path }
+}
+
+/// Recordings made once per test process, and in-process REPLs on them.
+final class REPLHarness: @unchecked Sendable {
+  static let shared = REPLHarness()
+  private let lock = NSLock()
+  private var files: [String: String] = [:]
+  let dir: URL = {
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent("retrovisor-repl-\(getpid())")
+    try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+    return d
+  }()
+
+  func recording(of guest: String) throws -> String {
+    lock.lock()
+    defer { lock.unlock() }
+    if let f = files[guest] { return f }
+    let file = dir.appendingPathComponent("\(guest).rvr").path
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: TestPaths.retrovisor)
+    p.arguments = ["record", TestPaths.guest(guest), "-o", file]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    guard FileManager.default.fileExists(atPath: file) else {
+      throw REPLError("recording \(guest) failed: status \(p.terminationStatus)")
+    }
+    files[guest] = file
+    return file
+  }
+
+  /// A REPL on a recording of `guest`, writing into `sink`.
+  func repl(of guest: String, sink: @escaping @Sendable (Int32, [UInt8]) -> Void = { _, _ in }) throws -> REPL {
+    let archive = try RecordingArchive(path: try recording(of: guest))
+    let output = GuestOutput()
+    let session = try REPL.makeSession(archive: archive, output: output)
+    let symbols = try Symbols(elf: [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestPaths.guest(guest)))))
+    return REPL(
+      session: session, guestOutput: output, symbols: symbols,
+      console: Console(style: Style(enabled: false), showsProgress: false, sink: sink), interactive: false)
+  }
+}
