@@ -49,13 +49,19 @@ def free_port():
 
 
 class Stub:
-    """`retrovisor debug` serving a recording on a free port, for one test."""
+    """`retrovisor debug` serving a recording on a free port, for one test; with `live`,
+    `retrovisor record --gdb --wait` recording the guest while gdb runs it."""
 
-    def __init__(self, guest):
+    def __init__(self, guest, live=False):
         self.port = free_port()
         self.log = open(os.path.join(TMP, "stub-%d.log" % self.port), "w+")
-        self.proc = subprocess.Popen([BIN, "debug", recording(guest), "--gdb", "127.0.0.1:%d" % self.port],
-                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+        if live:
+            self.recording = os.path.join(TMP, "live-%d.rvr" % self.port)
+            args = [BIN, "record", os.path.join(GUESTS, guest + ".elf"), "-o", self.recording,
+                    "--gdb", "127.0.0.1:%d" % self.port, "--wait"]
+        else:
+            args = [BIN, "debug", recording(guest), "--gdb", "127.0.0.1:%d" % self.port]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -222,6 +228,26 @@ def test_detach_and_attach_again(stub):
     expect(out2, r"^eip\s+0x", "registers readable again")
 
 
+def test_live_recording_with_wait(stub):
+    regs = "printf \"STATE %x %x %x\\n\", $pc, $esp, $eflags"
+    out = gdb(stub, "corrupt", [
+        regs, "stepi", regs, "stepi", regs, "reverse-stepi", regs, "reverse-stepi", regs, "reverse-stepi",
+        "break panic", "continue", "watch -l nodes[3]->magic", "reverse-continue", "monitor when",
+        "delete", "continue", "monitor when", "kill"])
+    states = re.findall(r"^STATE (.*)$", out, re.M)
+    if len(states) != 5 or states[3] != states[1] or states[4] != states[0] or states[2] == states[1]:
+        raise Failure("live stepi / reverse-stepi states: %s\n%s" % (states, out[-2000:]))
+    expect(out, r"No more reverse-execution history", "reverse-stepi at the first instruction")
+    expect(out, r"Breakpoint 1, panic", "continue past the recorded end runs the live guest to panic")
+    expect(out, r"^83\s+buf\[words\] = SCRATCH_END;", "reverse-continue over what was just recorded finds the bug")
+    expect(out, r"^position 493 \(end\)", "continue runs the guest to its end")
+    expect(stub.output(), r"PANIC: corrupted list", "the guest's console output appears live")
+    time.sleep(0.5)
+    replay = subprocess.run([BIN, "replay", stub.recording, "-q"], capture_output=True, text=True, timeout=120)
+    if replay.returncode != 7:
+        raise Failure("the live recording does not replay to the guest's status 7: %d %s" % (replay.returncode, replay.stderr))
+
+
 TESTS = [
     ("connect_and_info_registers", "corrupt", test_connect_and_info_registers),
     ("disassemble_at_pc", "corrupt", test_disassemble_at_pc),
@@ -234,6 +260,7 @@ TESTS = [
     ("monitor_when_and_seek", "corrupt", test_monitor_when_and_seek),
     ("ctrl_c_during_a_long_continue", "soak10", test_ctrl_c_during_a_long_continue),
     ("detach_and_attach_again", "corrupt", test_detach_and_attach_again),
+    ("live_recording_with_wait", "corrupt-live", test_live_recording_with_wait),
 ]
 
 
@@ -252,7 +279,7 @@ def main():
         t0 = time.time()
         stub = None
         try:
-            stub = Stub(guest)
+            stub = Stub(guest.replace("-live", ""), live=guest.endswith("-live"))
             fn(stub)
             print("PASS %s (%.1f s)" % (name, time.time() - t0))
         except Exception as e:  # a failure, a timeout or a crash of the harness: all reported

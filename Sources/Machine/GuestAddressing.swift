@@ -27,6 +27,18 @@ extension Platform {
     return out
   }
 
+  /// The byte at the vCPU's pc (nil when not readable).
+  public func instructionByteAtPC() throws -> UInt8? {
+    let regs: Registers
+    let sregs: SpecialRegisters
+    do {
+      regs = try vcpu.registers()
+      sregs = try vcpu.specialRegisters()
+    } catch { throw MachineError.kvm(error) }
+    let linear = sregs.is64BitCode ? regs.rip : sregs.cs.base &+ regs.rip
+    return try readLinear(linear, count: 1)?.first
+  }
+
   /// The linear address where the handler of `vector` starts, from the IDT (protected and long
   /// mode) or the IVT (real mode); nil when the gate cannot be read.
   public func interruptHandlerAddress(vector: UInt8) throws -> UInt64? {

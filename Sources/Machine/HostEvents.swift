@@ -97,6 +97,11 @@ public final class HostEvents: @unchecked Sendable {
   /// The user typed the quit escape (Ctrl-A x) on the console.
   public var quitRequested: Bool { locked { quit } }
 
+  /// Kicks the vCPU out of `KVM_RUN` now (a pause request; the caller says why).
+  public func kickNow() {
+    if let (thread, handle) = locked({ target }) { handle.kick(thread: thread) }
+  }
+
   public func requestQuit() {
     let kickTarget = locked { () -> (UInt64, KickHandle)? in
       quit = true

@@ -8,6 +8,21 @@ public enum RunOutcome: Equatable, Sendable {
   case userQuit
 }
 
+/// Why `Runner.advance` handed control back with the guest still running.
+public enum RunPause: Equatable, Sendable {
+  /// At an execution breakpoint, before its instruction.
+  case breakpoint(UInt64)
+  /// One instruction (or one exit) done in single-step mode.
+  case stepped
+  /// `pauseRequested` said so (after an exit, or after a kick).
+  case requested
+}
+
+public enum RunAdvance: Equatable, Sendable {
+  case ended(RunOutcome)
+  case paused(RunPause)
+}
+
 /// Runs the platform live: guest time paced by the host clock, serial input from `events`,
 /// interrupts injected by the engine at exits (or at a kick when the guest spins).
 public final class Runner {
@@ -33,25 +48,64 @@ public final class Runner {
 
   /// Runs until the guest ends the run (debug-exit, reset) or faults (`GuestFault` thrown).
   public func run() throws -> RunOutcome {
-    let vcpu = platform.vcpu
-    events.attach(vcpu: vcpu.kickHandle)
-    defer {
-      events.stop()
-      statistics.hostNanoseconds = pacer.elapsed()
-      statistics.guestNanoseconds = platform.clock.now
-    }
+    defer { finish() }
     while true {
-      if events.quitRequested { return .userQuit }
+      if case .ended(let outcome) = try advance() { return outcome }
+    }
+  }
+
+  private var attached = false
+
+  /// Stops the kicker and settles the statistics; after the last `advance`.
+  public func finish() {
+    events.stop()
+    statistics.hostNanoseconds = pacer.elapsed()
+    statistics.guestNanoseconds = platform.clock.now
+  }
+
+  /// Runs until the guest ends the run, or pauses: at one of `breakpoints` (debug registers, at
+  /// most four), after one instruction with `singleStep`, or when `pauseRequested` returns true
+  /// (checked after every exit and kick). A paused run resumes with the next call; the pause is
+  /// an imprecise point, like a kick, so what is delivered next is recorded as a kicked point.
+  public func advance(breakpoints: [UInt64] = [], singleStep: Bool = false, pauseRequested: () -> Bool = { false })
+    throws -> RunAdvance
+  {
+    let vcpu = platform.vcpu
+    if !attached {
+      events.attach(vcpu: vcpu.kickHandle)
+      attached = true
+    }
+    let debugging = singleStep || !breakpoints.isEmpty
+    defer { if debugging { try? vcpu.setGuestDebug([]) } }
+    while true {
+      if events.quitRequested { return .ended(.userQuit) }
       if let request = platform.stop.request {
         switch request {
-        case .debugExit(let value): return .debugExit(value: value)
-        case .reset(let source): return .reset(source: source)
+        case .debugExit(let value): return .ended(.debugExit(value: value))
+        case .reset(let source): return .ended(.reset(source: source))
         }
       }
       if lastExitWasImprecise { try noteKickPointIfDelivering() }
       deliverDueTime()
       deliverInput()
-      try injectPendingInterrupt()
+      // One instruction at a time: an interrupt waits for the next plain run (single-stepping
+      // into a handler leaks the trap flag into its frame on some hosts).
+      if !singleStep { try injectPendingInterrupt() } else { vcpu.requestInterruptWindow = false }
+      if singleStep {
+        // HLT under single-step does not halt on some hosts: run it plainly, its exit is the step.
+        let halting = try platform.instructionByteAtPC() == 0xF4
+        do { try vcpu.setGuestDebug(halting ? [] : [.enable, .singleStep]) } catch { throw MachineError.kvm(error) }
+      } else if !breakpoints.isEmpty {
+        var regs = [UInt64](repeating: 0, count: 8)
+        regs[7] = 0x400
+        for (i, a) in breakpoints.prefix(4).enumerated() {
+          regs[i] = a
+          regs[7] |= 1 << UInt64(2 * i)
+        }
+        do { try vcpu.setGuestDebug([.enable, .useHardwareBreakpoints], debugRegisters: regs) } catch {
+          throw MachineError.kvm(error)
+        }
+      }
       // Kick only a guest still running well past its deadline: one that exits or halts soon
       // gets its timer at that exit, a position replay finds without a breakpoint search.
       events.arm(hostDeadline: platform.pit.nextDeadline.map { pacer.start &+ $0 &+ Self.kickGrace })
@@ -59,6 +113,7 @@ public final class Runner {
       let exit: VCPUExit
       do { exit = try vcpu.run() } catch { throw MachineError.kvm(error) }
       lastExitWasImprecise = exit == .interrupted || exit == .interruptWindowOpen
+      if case .debug = exit { lastExitWasImprecise = true }
       if !lastExitWasImprecise { exitIndex += 1 }
       switch exit {
       case .io(let io):
@@ -66,21 +121,26 @@ public final class Runner {
         platform.emulate(io)
         try platform.finishExitInstruction()
         try observer?.exitHandled(index: exitIndex, platform: platform)
+        if singleStep { return pause(.stepped) }
       case .mmio(let access):
         statistics.count(.mmio)
         platform.handleUnclaimedMMIO(access)
         try platform.finishExitInstruction()
         try observer?.exitHandled(index: exitIndex, platform: platform)
+        if singleStep { return pause(.stepped) }
       case .hlt:
         statistics.count(.hlt)
         try observer?.exitHandled(index: exitIndex, platform: platform)
         try waitWhileHalted()
+        if singleStep { return pause(.stepped) }
       case .interruptWindowOpen:
         // Where this exit comes varies (this host exits some instructions after the window
         // opens): the injection it allows is recorded as a kicked point at the next turn.
         statistics.count(.window)
       case .interrupted:
         statistics.count(.interrupted)
+        if pauseRequested() { return pause(.requested) }
+        continue
       case .shutdown:
         throw fault(.tripleFault)
       case .internalError(let sub, let data):
@@ -88,13 +148,25 @@ public final class Runner {
       case .failEntry(let reason, _):
         throw fault(.failedEntry(reason: reason))
       case .debug(let d):
-        throw fault(.unexpectedExit("debug exit at 0x\(String(d.pc, radix: 16)) with no debugger attached"))
+        if singleStep { return pause(.stepped) }
+        if breakpoints.contains(d.pc) { return pause(.breakpoint(d.pc)) }
+        if !debugging {
+          throw fault(.unexpectedExit("debug exit at 0x\(String(d.pc, radix: 16)) with no debugger attached"))
+        }
+        continue
       case .systemEvent(let type):
         throw fault(.unexpectedExit("system event \(type)"))
       case .unknown(let reason):
         throw fault(.unexpectedExit("exit reason \(reason)"))
       }
+      if pauseRequested() { return pause(.requested) }
     }
+  }
+
+  /// A pause is an imprecise point: deliveries after it are recorded as a kicked point.
+  private func pause(_ why: RunPause) -> RunAdvance {
+    lastExitWasImprecise = true
+    return .paused(why)
   }
 
   /// After a kick or window exit, anything the engine does changes the guest at a point no exit marks: tell

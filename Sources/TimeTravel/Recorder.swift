@@ -122,6 +122,16 @@ public final class Recorder: RunObserver {
     costs.kickPointNanoseconds += HostClock.now() &- started
   }
 
+  /// A live session paused the guest here (between exits): the point is logged as a kicked
+  /// point with nothing delivered, and the log flushed, so a replay of the file can stop
+  /// exactly here and a debugger can look at this instant from the recording.
+  public func paused(afterExit index: UInt64, platform: Platform) throws {
+    try kickPoint(afterExit: index, platform: platform)
+    closeGroup()
+    position = index
+    try flushEvents()
+  }
+
   public func deliveredTime(_ time: UInt64) { append(.time(time)) }
   public func deliveredInput(_ bytes: [UInt8]) { append(.input(bytes)) }
 

@@ -67,7 +67,7 @@ public final class Replayer {
   /// that then spins without exits would otherwise never return from KVM_RUN.
   private let watchdog = HostEvents()
   /// Stops a running `run` from another thread.
-  public private(set) lazy var interrupter = Interrupter(events: watchdog)
+  public let interrupter: Interrupter
   /// Page contents of navigation checkpoints that the recording does not hold.
   let checkpointPages = CheckpointStore()
   /// The accesses to unmapped RAM made by the last `step()`.
@@ -75,8 +75,12 @@ public final class Replayer {
   /// What the bytes written by the last accesses to unmapped RAM held before (address -> byte).
   private(set) var lastAccessPriorBytes: [UInt64: UInt8] = [:]
 
-  public init(archive: RecordingArchive, console: @escaping ([UInt8]) -> Void, kvmPath: String = "/dev/kvm") throws {
+  public init(
+    archive: RecordingArchive, console: @escaping ([UInt8]) -> Void, kvmPath: String = "/dev/kvm",
+    interrupter: Interrupter = Interrupter()
+  ) throws {
     self.archive = archive
+    self.interrupter = interrupter
     tap = OutputTap(forward: console)
     samples = SampleFeed(values: archive.samples)
     platform = try Platform(configuration: archive.setup.configuration, kvmPath: kvmPath, console: tap.write)
@@ -87,9 +91,13 @@ public final class Replayer {
     if !archive.snapshots[0].firmware.isEmpty { try platform.mapFirmware(archive.snapshots[0].firmware) }
     try restore(snapshot: 0)
     watchdog.attach(vcpu: platform.vcpu.kickHandle)
+    interrupter.add(watchdog)
   }
 
-  deinit { watchdog.stop() }
+  deinit {
+    interrupter.remove(watchdog)
+    watchdog.stop()
+  }
 
   /// Host time a replay may run without an exit before it is declared astray.
   static let exitBudget: UInt64 = 20_000_000_000
@@ -235,7 +243,7 @@ public final class Replayer {
     while true {
       if let target, position >= target, stepsSinceExit == 0 { return .reached(position) }
       if let request = platform.stop.request { return .finished(outcome(of: request)) }
-      if !archive.isComplete && position >= archive.completeThrough { return .endOfLog(position) }
+      if atEndOfLog { return .endOfLog(position) }
       if interrupter.isSet {
         interrupter.clear()  // consumed: the next operation runs normally
         return .interrupted
@@ -279,6 +287,7 @@ public final class Replayer {
       }
 
       if restarted { continue }  // restored to retry a kicked point
+      if atEndOfLog { return .endOfLog(position) }
       try setDebug(breakpoints.isEmpty ? nil : breakpoints)
       // A replay that went astray can spin without exits where the recording had one.
       let deadline = HostClock.now() &+ Self.exitBudget
@@ -324,8 +333,9 @@ public final class Replayer {
     let vcpu = platform.vcpu
     lastStepAccesses = []
     if let request = platform.stop.request { return .finished(outcome(of: request)) }
-    if !archive.isComplete && position >= archive.completeThrough { return .endOfLog(position) }
+    if atEndOfLog { return .endOfLog(position) }
     try deliverDueWhileStepping()
+    if atEndOfLog { return .endOfLog(position) }
     if let vector = pendingVector { return try enterInterrupt(vector) }
     let exit: VCPUExit
     if try atHalt() {
@@ -360,6 +370,12 @@ public final class Replayer {
 
   /// Clears a stop request before a new operation.
   func clearInterruptRequest() { interrupter.clear() }
+
+  /// Nothing is recorded past the current instant: a cut log, or a live recording's frontier
+  /// (its pause point is the last group, delivered once replay reaches it).
+  var atEndOfLog: Bool {
+    !archive.isComplete && position >= archive.completeThrough && nextGroup >= archive.groups.count
+  }
 
   /// Asks a running `run` to stop (from another thread); it returns `.interrupted`.
   public func requestInterrupt() { interrupter.request() }

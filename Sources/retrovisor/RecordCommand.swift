@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GDBRemote
 import Machine
 import TimeTravel
 
@@ -35,6 +36,12 @@ struct RecordCommand: ParsableCommand {
   @Flag(name: .shortAndLong, help: "Print what was recorded on stderr.")
   var verbose = false
 
+  @Option(name: .long, help: "Serve the recording to gdb on HOST:PORT (with --wait: while recording).")
+  var gdb: String?
+
+  @Flag(name: .long, help: "With --gdb: stop at the first instruction and record as gdb runs the guest (like QEMU's -S).")
+  var wait = false
+
   func run() throws {
     throw ExitCode(execute())
   }
@@ -48,6 +55,13 @@ struct RecordCommand: ParsableCommand {
       options.snapshotInterval = snapshotInterval * 1_000_000
       options.snapshotPages = snapshotPages
       options.snapshotBudget = snapshotBudget
+      if let gdb {
+        let (host, port) = try DebugCommand.parseListenAddress(gdb)
+        if wait { return try Self.serveLive(machine: machine, to: output, options: options, host: host, port: port) }
+        let status = try Self.record(machine: machine, to: output, options: options, verbose: verbose)
+        printError("the guest ended (status \(status)); serving the recording")
+        return try DebugCommand.serve(recording: output, host: host, port: port, arch: "auto", tracePackets: false)
+      }
       return try Self.record(machine: machine, to: output, options: options, verbose: verbose)
     } catch let error as ValidationError {
       printError(error.message)
@@ -115,5 +129,30 @@ struct RecordCommand: ParsableCommand {
       )
     }
     return status
+  }
+
+  /// `--gdb --wait`: the guest stands at its first instruction; gdb runs it, and everything it
+  /// runs is recorded into `output` while the debugger can go back over it.
+  static func serveLive(machine: MachineOptions, to output: String, options: Recorder.Options, host: String, port: UInt16)
+    throws -> Int32
+  {
+    let image = try machine.resolveImage()
+    let loadOptions = try machine.loadOptions()
+    let configuration = try machine.configuration()
+    let tap = OutputTap(forward: writeConsole)
+    let platform = try Platform(configuration: configuration, kvmPath: machine.kvm, console: tap.write)
+    let boot = try platform.load(image.bytes, kind: image.kind, options: loadOptions)
+    let setup = RecordingSetup(
+      configuration: configuration, imageName: image.name, image: image.bytes, imageKind: image.kind.rawValue,
+      commandLine: loadOptions.commandLine)
+    let recorder = try Recorder(
+      path: output, platform: platform, setup: setup, tap: tap, firmware: boot.firmware, options: options)
+    let live = LiveRecording(path: output, platform: platform, recorder: recorder)
+    let session = try Session(live: live)
+    let layout: GDBArchitecture = boot.mode == .long64 ? .amd64 : .i386
+    let server = try GDBServer(host: host, port: port)
+    printError("recording \(image.name) into \(output), stopped at the first instruction; gdb: target remote \(server.address)")
+    _ = server.serve(SessionGDBTarget(session: session, architecture: layout))
+    return ExitStatus.clean
   }
 }

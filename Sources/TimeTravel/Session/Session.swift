@@ -17,9 +17,14 @@ public final class Session {
     public init() {}
   }
 
-  public let archive: RecordingArchive
+  public private(set) var archive: RecordingArchive
   public let options: Options
-  let replayer: Replayer
+  var replayer: Replayer
+  /// The live frontier of a session still recording, nil when exploring a finished file.
+  public let live: LiveRecording?
+  /// Stops a running operation from another thread; the same object for the whole session.
+  public let interrupter = Interrupter()
+  let console: ([UInt8]) -> Void
   var checkpoints: [Checkpoint] = []
   /// Instructions in each exit interval, learned by stepping through it (index: its exit).
   var intervalLengths: [UInt64: UInt64] = [:]
@@ -39,7 +44,31 @@ public final class Session {
   {
     self.archive = archive
     self.options = options
-    replayer = try Replayer(archive: archive, console: console)
+    self.console = console
+    live = nil
+    replayer = try Replayer(archive: archive, console: console, interrupter: interrupter)
+  }
+
+  /// A session on a recording in progress: positioned at its start, the frontier being the live
+  /// machine of `live`.
+  public init(live: LiveRecording, options: Options = Options(), console: @escaping ([UInt8]) -> Void = { _ in }) throws {
+    self.live = live
+    self.options = options
+    self.console = console
+    archive = try RecordingArchive(path: live.path)
+    replayer = try Replayer(archive: archive, console: console, interrupter: interrupter)
+    interrupter.add(live.events)
+  }
+
+  /// After the live machine ran: the file holds more history. Reopens it and replays to its
+  /// new end, where the live machine stands.
+  func reloadRecording() throws {
+    archive = try RecordingArchive(path: archive.path)
+    replayer = try Replayer(archive: archive, console: { _ in }, interrupter: interrupter)
+    checkpoints = []
+    uncountedFingerprint = nil
+    try replayer.restoreSnapshot(atOrBefore: archive.finalPosition)
+    _ = try replayer.run()
   }
 
   public var platform: Platform { replayer.platform }

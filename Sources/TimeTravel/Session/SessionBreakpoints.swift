@@ -99,9 +99,10 @@ extension Session {
     return try platform.vcpu.translate(address)
   }
 
-  /// The current bytes of every watchpoint.
-  func watchedValues() -> [[UInt8]] {
-    watchpoints.map { w in w.physical.map { platform.memory.bytes(at: $0, count: 1)?.first ?? 0 } }
+  /// The current bytes of every watchpoint (in the replay, or in the live machine).
+  func watchedValues(live: LiveRecording? = nil) -> [[UInt8]] {
+    let memory = live?.platform.memory ?? platform.memory
+    return watchpoints.map { w in w.physical.map { memory.bytes(at: $0, count: 1)?.first ?? 0 } }
   }
 
   /// The first watchpoint whose bytes differ between two readings.

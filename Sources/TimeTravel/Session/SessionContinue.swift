@@ -1,13 +1,62 @@
+import Machine
+
 extension Session {
   /// Asks a running continue, reverse-continue or seek to stop (from another thread: use
   /// `interrupter` there, which is Sendable; the session itself belongs to one thread).
-  public func requestInterrupt() { replayer.requestInterrupt() }
-  public var interrupter: Interrupter { replayer.interrupter }
+  public func requestInterrupt() { interrupter.request() }
 
   /// Runs forward to the next breakpoint or watchpoint, the end of the recording, or an
   /// interrupt request.
   public func continueForward() throws -> SessionStop {
     replayer.clearInterruptRequest()
+    let stop = try continueInHistory()
+    if stop == .endOfHistory(outcome: nil), let live, live.outcome == nil { return try continueLive() }
+    return stop
+  }
+
+  /// Forward from the frontier of a live session: the live guest runs and is recorded.
+  private func continueLive() throws -> SessionStop {
+    guard let live else { return .endOfHistory(outcome: nil) }
+    guard breakpoints.count <= 4 else {
+      throw SessionError.unsupported("past the recorded end, at most 4 breakpoints can be set (debug registers)")
+    }
+    let start = try position()
+    let values = watchedValues()
+    let flag = interrupter
+    let result = try live.advance(
+      breakpoints: breakpoints.map(\.address), singleStep: false,
+      pauseRequested: { flag.isSet || self.changedWatchpoint(values, self.watchedValues(live: live)) != nil })
+    interrupter.clear()
+    let changed = changedWatchpoint(values, watchedValues(live: live)) != nil
+    try reloadRecording()
+    if changed { return try locateForwardWrite(from: start, values: values) }
+    return try liveStop(result)
+  }
+
+  /// One step at the frontier of a live session.
+  func stepLive() throws -> SessionStop {
+    guard let live, live.outcome == nil else { return .endOfHistory(outcome: live?.outcome) }
+    let before = watchedValues()
+    let result = try live.advance(breakpoints: [], singleStep: true, pauseRequested: { false })
+    try reloadRecording()
+    if let (w, old, new) = changedWatchpoint(before, watchedValues()) {
+      return .watchpoint(id: w.id, kind: w.kind, address: w.address, old: old, new: new)
+    }
+    return try liveStop(result)
+  }
+
+  private func liveStop(_ result: RunAdvance) throws -> SessionStop {
+    switch result {
+    case .ended: return .endOfHistory(outcome: live?.outcome)
+    case .paused(.breakpoint(let address)):
+      if let b = breakpoint(at: address) { return .breakpoint(id: b.id, address: b.address) }
+      return .interrupted
+    case .paused(.stepped): return .stepped
+    case .paused(.requested): return .interrupted
+    }
+  }
+
+  private func continueInHistory() throws -> SessionStop {
     // Leave the current instruction first: a breakpoint here must not stop at once.
     let first = try stepi()
     guard first == .stepped else { return first }
@@ -63,7 +112,7 @@ extension Session {
 
   /// Steps from `start` (where the watched bytes were `values`) to the first instruction that
   /// changes them, and stops just after it.
-  private func locateForwardWrite(from start: Position, values: [[UInt8]]) throws -> SessionStop {
+  func locateForwardWrite(from start: Position, values: [[UInt8]]) throws -> SessionStop {
     try goto(start)
     var before = values
     while true {

@@ -13,7 +13,7 @@ extension Session {
       }
       return .stepped
     case .finished(let outcome): return .endOfHistory(outcome: outcome)
-    case .endOfLog: return .endOfHistory(outcome: nil)
+    case .endOfLog: return live == nil ? .endOfHistory(outcome: nil) : try stepLive()
     }
   }
 

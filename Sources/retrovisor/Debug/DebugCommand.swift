@@ -31,6 +31,11 @@ struct DebugCommand: ParsableCommand {
 
   func run() throws {
     let (host, port) = try Self.parseListenAddress(gdb)
+    throw ExitCode(try Self.serve(recording: recording, host: host, port: port, arch: arch, tracePackets: tracePackets))
+  }
+
+  /// Serves a recording file until gdb kills the session.
+  static func serve(recording: String, host: String, port: UInt16, arch: String, tracePackets: Bool) throws -> Int32 {
     let archive = try RecordingArchive(path: recording)
     let session = try Session(archive: archive, console: { _ in })
     let layout: GDBArchitecture
@@ -45,12 +50,12 @@ struct DebugCommand: ParsableCommand {
     let server: GDBServer
     do { server = try GDBServer(host: host, port: port, options: options) } catch {
       printError("\(error)")
-      throw ExitCode(ExitStatus.hostError)
+      return ExitStatus.hostError
     }
     printError(
       "serving \(recording) (\(archive.finalPosition) exits, \(layout == .amd64 ? "amd64" : "i386")) on \(server.address)")
-    let target = SessionGDBTarget(session: session, architecture: layout)
-    _ = server.serve(target)
+    _ = server.serve(SessionGDBTarget(session: session, architecture: layout))
+    return ExitStatus.clean
   }
 
   /// HOST:PORT, :PORT or PORT; the host defaults to 127.0.0.1.

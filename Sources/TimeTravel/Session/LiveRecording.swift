@@ -1,0 +1,55 @@
+import Machine
+
+/// The frontier of a session that is still recording (`record --gdb --wait`): a live machine,
+/// run by a `Runner` and logged by a `Recorder` into the session's recording file. The session
+/// replays that file for everything behind the frontier; going forward past its end runs this
+/// machine and the recording grows (issue: "continue past the recorded end keeps recording").
+public final class LiveRecording {
+  public let path: String
+  let platform: Platform
+  let runner: Runner
+  let recorder: Recorder
+  let events: HostEvents
+  /// How the guest ended the run, once it has.
+  public private(set) var outcome: RecordedOutcome?
+
+  /// `platform` is loaded and `recorder` has taken its first snapshot into `path`. The guest
+  /// gets no serial input (stdin belongs to the debugger's terminal).
+  public init(path: String, platform: Platform, recorder: Recorder) {
+    self.path = path
+    self.platform = platform
+    self.recorder = recorder
+    events = HostEvents()
+    events.closeInput()
+    runner = Runner(platform: platform, events: events)
+    recorder.attach(to: runner)
+  }
+
+  /// Runs the live guest until it ends or pauses, then brings the file up to date.
+  func advance(breakpoints: [UInt64], singleStep: Bool, pauseRequested: () -> Bool) throws -> RunAdvance {
+    var result: RunAdvance
+    do {
+      result = try runner.advance(breakpoints: breakpoints, singleStep: singleStep, pauseRequested: pauseRequested)
+    } catch let fault as GuestFault {
+      outcome = .fault(summary: fault.summary)
+      try recorder.finish(outcome: .fault(summary: fault.summary), runner: runner)
+      runner.finish()
+      return .ended(.reset(source: "fault"))
+    }
+    switch result {
+    case .ended(let o):
+      let recorded: RecordedOutcome
+      switch o {
+      case .debugExit(let v): recorded = .debugExit(value: v)
+      case .reset(let s): recorded = .reset(source: s)
+      case .userQuit: recorded = .userQuit
+      }
+      outcome = recorded
+      try recorder.finish(outcome: recorded, runner: runner)
+      runner.finish()
+    case .paused:
+      try recorder.paused(afterExit: runner.exitIndex, platform: platform)
+    }
+    return result
+  }
+}
