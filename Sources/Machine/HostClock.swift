@@ -12,9 +12,24 @@ public enum HostClock {
 }
 
 /// Live time: guest time follows host time since power-on.
-public struct HostPacedClockSource: ClockSource {
-  public let start: UInt64
+public final class HostPacedClockSource: ClockSource {
+  /// Host time that counts as guest time 0; moves later by every stretch the run was held.
+  public private(set) var start: UInt64
+  private var heldSince: UInt64?
   public init(start: UInt64 = HostClock.now()) { self.start = start }
-  public func elapsed() -> UInt64 { HostClock.now() &- start }
+  public func elapsed() -> UInt64 { (heldSince ?? HostClock.now()) &- start }
   public func sample(current: UInt64) -> UInt64 { max(current, elapsed()) }
+
+  /// The guest is paused (a debugger stopped a live run): guest time stands still until
+  /// `release()`, as QEMU's virtual clock does while the VM is stopped. Without this, a long
+  /// stop would hand the guest every timer tick it missed at once on resume.
+  public func hold() {
+    if heldSince == nil { heldSince = HostClock.now() }
+  }
+
+  public func release() {
+    guard let since = heldSince else { return }
+    start &+= HostClock.now() &- since
+    heldSince = nil
+  }
 }

@@ -75,6 +75,7 @@ public final class Runner {
       events.attach(vcpu: vcpu.kickHandle)
       attached = true
     }
+    pacer.release()
     let debugging = singleStep || !breakpoints.isEmpty
     defer { if debugging { try? vcpu.setGuestDebug([]) } }
     while true {
@@ -88,13 +89,20 @@ public final class Runner {
       if lastExitWasImprecise { try noteKickPointIfDelivering() }
       deliverDueTime()
       deliverInput()
-      // One instruction at a time: an interrupt waits for the next plain run (single-stepping
-      // into a handler leaks the trap flag into its frame on some hosts).
-      if !singleStep { try injectPendingInterrupt() } else { vcpu.requestInterruptWindow = false }
+      let injected = try injectPendingInterrupt()
       if singleStep {
-        // HLT under single-step does not halt on some hosts: run it plainly, its exit is the step.
-        let halting = try platform.instructionByteAtPC() == 0xF4
-        do { try vcpu.setGuestDebug(halting ? [] : [.enable, .singleStep]) } catch { throw MachineError.kvm(error) }
+        // One step, as replay takes it: an injected interrupt's entry (a breakpoint on its
+        // handler: single-stepping into it leaks the trap flag into the frame on some hosts), or
+        // one instruction. HLT under single-step does not halt on some hosts: run it plainly.
+        vcpu.requestInterruptWindow = false
+        if let injected, let handler = try platform.interruptHandlerAddress(vector: injected) {
+          do {
+            try vcpu.setGuestDebug([.enable, .useHardwareBreakpoints], debugRegisters: [handler, 0, 0, 0, 0, 0, 0, 0x401])
+          } catch { throw MachineError.kvm(error) }
+        } else {
+          let halting = try platform.instructionByteAtPC() == 0xF4
+          do { try vcpu.setGuestDebug(halting ? [] : [.enable, .singleStep]) } catch { throw MachineError.kvm(error) }
+        }
       } else if !breakpoints.isEmpty {
         var regs = [UInt64](repeating: 0, count: 8)
         regs[7] = 0x400
@@ -166,6 +174,7 @@ public final class Runner {
   /// A pause is an imprecise point: deliveries after it are recorded as a kicked point.
   private func pause(_ why: RunPause) -> RunAdvance {
     lastExitWasImprecise = true
+    pacer.hold()
     return .paused(why)
   }
 
@@ -194,8 +203,11 @@ public final class Runner {
     observer?.deliveredInput(bytes)
   }
 
-  private func injectPendingInterrupt() throws {
-    if try platform.injectPendingInterrupt() != nil { statistics.interruptsInjected += 1 }
+  @discardableResult
+  private func injectPendingInterrupt() throws -> UInt8? {
+    let vector = try platform.injectPendingInterrupt()
+    if vector != nil { statistics.interruptsInjected += 1 }
+    return vector
   }
 
   /// HLT: sleep on the host until the next timer deadline or serial input, then deliver it.

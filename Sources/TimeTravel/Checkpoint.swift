@@ -13,6 +13,7 @@ struct Checkpoint {
   var sampleIndex: Int
   var outputBytes: UInt64
   var pendingVector: UInt8?
+  var mayInject: Bool
 
   /// Memory this checkpoint holds beyond its pages.
   var overheadBytes: Int { pageMap.count * MemoryLayout<Hash128>.stride + state.encoded().count }

@@ -51,6 +51,10 @@ public final class Replayer {
   public private(set) var stepsSinceExit: UInt64? = 0
   /// A vector injected with KVM_INTERRUPT that the guest has not entered yet.
   private var pendingVector: UInt8?
+  /// Whether the current instant is one where the recording could have injected: right after
+  /// an exit, or at a kicked point. The live run injects nowhere else, so neither does replay
+  /// (stepping past an `sti` with an interrupt pending must not take it early).
+  private var mayInject = true
   /// The guest-debug setting KVM has now (see `setDebug`); unknown after a restore.
   private var debugMode: [UInt64]? = nil
   private var debugModeKnown = false
@@ -121,6 +125,7 @@ public final class Replayer {
     position = s.position
     stepsSinceExit = 0
     pendingVector = nil
+    mayInject = true
     debugModeKnown = false
     nextGroup = Int(s.groupIndex)
     samples.index = Int(s.sampleIndex)
@@ -137,7 +142,7 @@ public final class Replayer {
       position: Position(exit: position, instructions: steps),
       state: try MachineState.capture(platform, msrIndices: msrIndices), pageMap: tracker.hashes,
       sinceSnapshot: tracker.sinceSnapshot, nextGroup: nextGroup, sampleIndex: samples.index, outputBytes: tap.count,
-      pendingVector: pendingVector)
+      pendingVector: pendingVector, mayInject: mayInject)
   }
 
   /// Re-hashes the pages written since the last look, keeping a copy of every content the
@@ -162,6 +167,7 @@ public final class Replayer {
     position = c.position.exit
     stepsSinceExit = c.position.instructions
     pendingVector = c.pendingVector
+    mayInject = c.mayInject
     nextGroup = c.nextGroup
     samples.index = c.sampleIndex
     samples.overrun = false
@@ -283,11 +289,13 @@ public final class Replayer {
         if found != .atStart { stepsSinceExit = nil }
         if case .breakpoint(let address) = found { return .breakpoint(address) }
         try deliverGroups(kicked: true)
+        mayInject = true
         try injectIfPossible()
       }
 
       if restarted { continue }  // restored to retry a kicked point
       if atEndOfLog { return .endOfLog(position) }
+      mayInject = false
       try setDebug(breakpoints.isEmpty ? nil : breakpoints)
       // A replay that went astray can spin without exits where the recording had one.
       let deadline = HostClock.now() &+ Self.exitBudget
@@ -346,6 +354,7 @@ public final class Replayer {
       try setDebug([])
       exit = try runPastKicks()
     }
+    mayInject = false
     if case .debug = exit {
       stepsSinceExit = stepsSinceExit.map { $0 + 1 }
       return .instruction
@@ -391,6 +400,7 @@ public final class Replayer {
       let search = KickPointSearch(platform: platform, tracker: tracker, afterExit: position, watchdog: watchdog)
       guard try search.matches(kick) else { break }
       try deliverGroups(kicked: true)
+      mayInject = true
       try injectIfPossible()
     }
   }
@@ -444,7 +454,7 @@ public final class Replayer {
   }
 
   private func injectIfPossible() throws {
-    guard pendingVector == nil else { return }
+    guard pendingVector == nil, mayInject else { return }
     pendingVector = try platform.injectPendingInterrupt(requestWindow: false)
   }
 
@@ -458,6 +468,7 @@ public final class Replayer {
     try setDebug([handler])
     let exit = try runPastKicks()
     pendingVector = nil
+    mayInject = false
     if case .debug = exit {
       stepsSinceExit = stepsSinceExit.map { $0 + 1 }
       return .interruptEntry(vector: vector)
@@ -502,6 +513,7 @@ public final class Replayer {
   /// Handles a deterministic exit: the position advances; returns a stop when the run ended.
   private func handle(_ exit: VCPUExit) throws -> Stop? {
     position += 1
+    mayInject = true
     stepsSinceExit = 0
     switch exit {
     case .io(let io):

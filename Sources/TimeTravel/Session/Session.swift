@@ -87,11 +87,21 @@ public final class Session {
     let exit = replayer.position
     try goto(Position(exit: exit))
     var steps: UInt64 = 0
-    while try replayer.fingerprint() != fingerprint {
+    var nearest = ""
+    while true {
+      let here = try replayer.fingerprint()
+      if here == fingerprint { break }
+      if here.registers.rip == fingerprint.registers.rip {
+        let differing = zip(here.registers.named, fingerprint.registers.named).filter { $0.0.1 != $0.1.1 }.map(\.0.0)
+        nearest =
+          "; at step \(steps) rip matched but \(differing.isEmpty ? "the context hash" : differing.joined(separator: ", ")) differed"
+      }
       let step = try stepCounted()
       guard step == .instruction || isInterruptEntry(step) else {
         // Cannot happen when replay is deterministic: the state was reached in this interval.
-        throw ReplayError.divergence("the stopped state after exit \(exit) was not met again by single-stepping")
+        throw ReplayError.divergence(
+          "the stopped state after exit \(exit) (rip 0x\(String(fingerprint.registers.rip, radix: 16))) was not met again by single-stepping (\(steps + 1) steps, ended by \(step))\(nearest)"
+        )
       }
       steps += 1
     }

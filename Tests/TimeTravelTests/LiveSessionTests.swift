@@ -1,0 +1,74 @@
+import Foundation
+import Machine
+import Recording
+import Testing
+
+@testable import TimeTravel
+
+/// Live sessions: the guest runs (and is recorded) only as the session moves forward past the
+/// recorded end; everything behind is replayed from the file being written.
+@Suite(.serialized)
+struct LiveSessionTests {
+  func liveSession(_ guest: String, file: String) throws -> Session {
+    let image = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestPaths.guest(guest))))
+    let kind = try #require(ImageLoader.detect(image))
+    let configuration = MachineConfiguration()
+    let tap = OutputTap(forward: { _ in })
+    let platform = try Platform(configuration: configuration, console: tap.write)
+    let boot = try platform.load(image, kind: kind, options: LoadOptions())
+    let setup = RecordingSetup(
+      configuration: configuration, imageName: TestPaths.guest(guest), image: image, imageKind: kind.rawValue, commandLine: "")
+    let recorder = try Recorder(path: file, platform: platform, setup: setup, tap: tap, firmware: boot.firmware)
+    return try Session(live: LiveRecording(path: file, platform: platform, recorder: recorder))
+  }
+
+  /// Live steps forward, then back over what they recorded: the same states; then breakpoint
+  /// hits forward (live) and backward (replayed) agree; the finished file replays to the same end.
+  @Test func liveStepsAndBreakpointsAgreeWithTheirReplay() throws {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("live-\(getpid()).rvr").path
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let session = try liveSession("ticks", file: file)
+    var forward = [try session.observe()]
+    for _ in 0..<300 {
+      #expect(try session.stepi() == .stepped)
+      forward.append(try session.observe())
+    }
+    for i in stride(from: forward.count - 2, through: 0, by: -1) {
+      #expect(try session.reverseStepi() == .stepped)
+      let o = try session.observe()
+      guard o == forward[i] else {
+        Issue.record("reverse step to \(forward[i]) gave \(o)")
+        return
+      }
+    }
+    #expect(try session.reverseStepi() == .startOfHistory)
+
+    let handler = try #require(try guestSymbols("ticks").symbol(named: "isr_dispatch"))
+    session.addBreakpoint(at: handler.value)
+    var hits: [Observation] = []
+    for _ in 0..<5 {
+      let stop = try session.continueForward()
+      guard case .breakpoint = stop else {
+        Issue.record("continue gave \(stop)")
+        return
+      }
+      hits.append(try session.observe())
+    }
+    for expected in hits.dropLast().reversed() {
+      let stop = try session.reverseContinue()
+      guard case .breakpoint = stop else {
+        Issue.record("reverse-continue gave \(stop), not the hit at \(expected)")
+        return
+      }
+      let o = try session.observe()
+      #expect(o == expected, "reverse-continue reached \(o)")
+    }
+    try session.deleteAll()
+    #expect(try session.continueForward() == .endOfHistory(outcome: .debugExit(value: 0)))
+    let end = try session.stateHash()
+    let replayed = try Session(archive: RecordingArchive(path: file))
+    _ = try replayed.seek(to: replayed.endPosition)
+    #expect(try replayed.stateHash() == end)
+    #expect(replayed.archive.isComplete)
+  }
+}
