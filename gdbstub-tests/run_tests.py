@@ -52,13 +52,13 @@ class Stub:
     """`retrovisor debug` serving a recording on a free port, for one test; with `live`,
     `retrovisor record --gdb --wait` recording the guest while gdb runs it."""
 
-    def __init__(self, guest, live=False):
+    def __init__(self, guest, live=False, wait=True):
         self.port = free_port()
         self.log = open(os.path.join(TMP, "stub-%d.log" % self.port), "w+")
         if live:
             self.recording = os.path.join(TMP, "live-%d.rvr" % self.port)
             args = [BIN, "record", os.path.join(GUESTS, guest + ".elf"), "-o", self.recording,
-                    "--gdb", "127.0.0.1:%d" % self.port, "--wait"]
+                    "--gdb", "127.0.0.1:%d" % self.port] + (["--wait"] if wait else [])
         else:
             args = [BIN, "debug", recording(guest), "--gdb", "127.0.0.1:%d" % self.port]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
@@ -248,6 +248,31 @@ def test_live_recording_with_wait(stub):
         raise Failure("the live recording does not replay to the guest's status 7: %d %s" % (replay.returncode, replay.stderr))
 
 
+def test_attach_to_a_running_recording_and_interrupt_it(stub):
+    # Without --wait the guest runs (recorded) until gdb attaches; then history is what ran.
+    time.sleep(1.5)
+    gdbproc = subprocess.Popen(
+        ["gdb", "-batch", "-nx", "-ex", "set confirm off", "-ex", "target remote 127.0.0.1:%d" % stub.port,
+         "-ex", "monitor when", "-ex", "reverse-stepi", "-ex", "monitor when", "-ex", "continue", "-ex", "monitor when",
+         "-ex", "kill", os.path.join(GUESTS, "soak10.elf")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(3)
+    gdbproc.send_signal(signal.SIGINT)
+    out, _ = gdbproc.communicate(timeout=60)
+    if VERBOSE:
+        print(out)
+    whens = re.findall(r"^position (\d+)(\+\d+)?( \(end\))?$", out, re.M)
+    if len(whens) != 3:
+        raise Failure("expected three monitor when answers:\n" + out)
+    if not whens[0][2] or int(whens[0][0]) == 0:
+        raise Failure("attached at %s, not at the end of a history that had run: %s" % (whens[0], out))
+    if int(whens[1][0]) != int(whens[0][0]) - 1:
+        raise Failure("reverse-stepi from the frontier went to %s:\n%s" % (whens[1], out))
+    expect(out, r"Program received signal SIGINT", "Ctrl-C stops the live continue")
+    if int(whens[2][0]) <= int(whens[0][0]):
+        raise Failure("the live continue did not run the guest further: %s" % (whens,))
+
+
 TESTS = [
     ("connect_and_info_registers", "corrupt", test_connect_and_info_registers),
     ("disassemble_at_pc", "corrupt", test_disassemble_at_pc),
@@ -261,6 +286,7 @@ TESTS = [
     ("ctrl_c_during_a_long_continue", "soak10", test_ctrl_c_during_a_long_continue),
     ("detach_and_attach_again", "corrupt", test_detach_and_attach_again),
     ("live_recording_with_wait", "corrupt-live", test_live_recording_with_wait),
+    ("attach_to_a_running_recording_and_interrupt_it", "soak10-running", test_attach_to_a_running_recording_and_interrupt_it),
 ]
 
 
@@ -279,7 +305,10 @@ def main():
         t0 = time.time()
         stub = None
         try:
-            stub = Stub(guest.replace("-live", ""), live=guest.endswith("-live"))
+            if guest.endswith("-running"):
+                stub = Stub(guest.replace("-running", ""), live=True, wait=False)
+            else:
+                stub = Stub(guest.replace("-live", ""), live=guest.endswith("-live"))
             fn(stub)
             print("PASS %s (%.1f s)" % (name, time.time() - t0))
         except Exception as e:  # a failure, a timeout or a crash of the harness: all reported

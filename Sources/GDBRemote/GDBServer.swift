@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// The gdb remote stub's TCP server: one debugger at a time on 127.0.0.1:1234 by default.
 ///
@@ -25,6 +26,13 @@ public final class GDBServer: Sendable {
 
   /// The port actually listened on (useful with port 0).
   public var port: UInt16 { listener.port }
+
+  /// Whether a debugger is waiting to be accepted (before `serve`): the listening socket is
+  /// readable. Lets a guest run until someone attaches, as QEMU's stub does without -S.
+  public var hasPendingConnection: Bool {
+    var p = pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0)
+    return poll(&p, 1, 0) > 0 && p.revents & Int16(POLLIN) != 0
+  }
   public var address: String { listener.address }
 
   private struct Shared {

@@ -280,7 +280,11 @@ enum KickPointMatcher {
   static func contextHash(platform: Platform, tracker: PageTracker) throws -> Hash128 {
     try tracker.harvest()
     var w = ByteWriter()
-    RegisterCoding.write(try platform.vcpu.specialRegisters(), into: &w)
+    // The pending-interrupt bitmap shows the engine's own injection (queued at this instant in
+    // replay before the point is checked, after it when recording): not part of the point.
+    var sregs = try platform.vcpu.specialRegisters()
+    sregs.interruptBitmap = [0, 0, 0, 0]
+    RegisterCoding.write(sregs, into: &w)
     var hasher = StateHasher()
     hasher.update(w.bytes)
     tracker.dirtyContentHash(into: &hasher)

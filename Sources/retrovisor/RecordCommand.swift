@@ -57,10 +57,7 @@ struct RecordCommand: ParsableCommand {
       options.snapshotBudget = snapshotBudget
       if let gdb {
         let (host, port) = try DebugCommand.parseListenAddress(gdb)
-        if wait { return try Self.serveLive(machine: machine, to: output, options: options, host: host, port: port) }
-        let status = try Self.record(machine: machine, to: output, options: options, verbose: verbose)
-        printError("the guest ended (status \(status)); serving the recording")
-        return try DebugCommand.serve(recording: output, host: host, port: port, arch: "auto", tracePackets: false)
+        return try Self.serveLive(machine: machine, to: output, options: options, host: host, port: port, wait: wait)
       }
       return try Self.record(machine: machine, to: output, options: options, verbose: verbose)
     } catch let error as ValidationError {
@@ -133,9 +130,9 @@ struct RecordCommand: ParsableCommand {
 
   /// `--gdb --wait`: the guest stands at its first instruction; gdb runs it, and everything it
   /// runs is recorded into `output` while the debugger can go back over it.
-  static func serveLive(machine: MachineOptions, to output: String, options: Recorder.Options, host: String, port: UInt16)
-    throws -> Int32
-  {
+  static func serveLive(
+    machine: MachineOptions, to output: String, options: Recorder.Options, host: String, port: UInt16, wait: Bool
+  ) throws -> Int32 {
     let image = try machine.resolveImage()
     let loadOptions = try machine.loadOptions()
     let configuration = try machine.configuration()
@@ -151,7 +148,13 @@ struct RecordCommand: ParsableCommand {
     let session = try Session(live: live)
     let layout: GDBArchitecture = boot.mode == .long64 ? .amd64 : .i386
     let server = try GDBServer(host: host, port: port)
-    printError("recording \(image.name) into \(output), stopped at the first instruction; gdb: target remote \(server.address)")
+    if wait {
+      printError("recording \(image.name) into \(output), stopped at the first instruction; gdb: target remote \(server.address)")
+    } else {
+      // Like QEMU without -S: the guest runs (recorded) until a debugger attaches.
+      printError("recording \(image.name) into \(output) until gdb attaches: target remote \(server.address)")
+      try session.runLiveUntil { server.hasPendingConnection }
+    }
     _ = server.serve(SessionGDBTarget(session: session, architecture: layout))
     return ExitStatus.clean
   }

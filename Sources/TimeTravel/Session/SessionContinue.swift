@@ -33,6 +33,14 @@ extension Session {
     return try liveStop(result)
   }
 
+  /// Runs a live session's guest from the frontier until `condition` holds (checked at every
+  /// exit and timer kick) or the guest ends; the session then stands at the new frontier.
+  public func runLiveUntil(_ condition: () -> Bool) throws {
+    guard let live, live.outcome == nil else { return }
+    _ = try live.advance(breakpoints: [], singleStep: false, pauseRequested: condition)
+    try reloadRecording()
+  }
+
   /// One step at the frontier of a live session.
   func stepLive() throws -> SessionStop {
     guard let live, live.outcome == nil else { return .endOfHistory(outcome: live?.outcome) }
