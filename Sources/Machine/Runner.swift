@@ -176,6 +176,8 @@ public final class Runner {
   private func pause(_ why: RunPause) -> RunAdvance {
     lastExitWasImprecise = true
     pacer.hold()
+    // Paused: nothing may kick this thread until the run resumes (it may be creating a VM).
+    events.arm(hostDeadline: nil)
     return .paused(why)
   }
 

@@ -71,4 +71,35 @@ struct LiveSessionTests {
     #expect(try replayed.stateHash() == end)
     #expect(replayed.archive.isComplete)
   }
+
+  /// Past the recorded end, more breakpoints than debug registers still stop where the same
+  /// breakpoints stop in a replay of the finished file.
+  @Test func fiveBreakpointsPastTheRecordedEnd() throws {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("live5-\(getpid()).rvr").path
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let session = try liveSession("ticks", file: file)
+    let handler = try #require(try guestSymbols("ticks").symbol(named: "isr_dispatch"))
+    session.addBreakpoint(at: handler.value)
+    var hits: [Observation] = []
+    for round in 0..<3 {
+      // The first hit with one breakpoint (debug registers), the next ones with five (stepping).
+      if round == 1 {
+        for a in [0xFFF0_0000, 0xFFF0_0010, 0xFFF0_0020, 0xFFF0_0030] as [UInt64] { session.addBreakpoint(at: a) }
+      }
+      let stop = try session.continueForward()
+      guard case .breakpoint(_, let address) = stop, address == handler.value else {
+        Issue.record("continue gave \(stop)")
+        return
+      }
+      hits.append(try session.observe())
+    }
+    try session.deleteAll()
+    #expect(try session.continueForward() == .endOfHistory(outcome: .debugExit(value: 0)))
+    let replay = try Session(archive: RecordingArchive(path: file))
+    for a in [handler.value, 0xFFF0_0000, 0xFFF0_0010, 0xFFF0_0020, 0xFFF0_0030] { replay.addBreakpoint(at: a) }
+    for expected in hits {
+      _ = try replay.continueForward()
+      #expect(try replay.observe() == expected)
+    }
+  }
 }

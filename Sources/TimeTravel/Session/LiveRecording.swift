@@ -29,7 +29,18 @@ public final class LiveRecording {
   func advance(breakpoints: [UInt64], singleStep: Bool, pauseRequested: () -> Bool) throws -> RunAdvance {
     var result: RunAdvance
     do {
-      result = try runner.advance(breakpoints: breakpoints, singleStep: singleStep, pauseRequested: pauseRequested)
+      if breakpoints.count > 4 {
+        // More breakpoints than debug registers: one instruction at a time, rip checked.
+        repeat {
+          result = try runner.advance(singleStep: true, pauseRequested: pauseRequested)
+          if case .paused(.stepped) = result, let rip = try? platform.vcpu.registers().rip, breakpoints.contains(rip) {
+            result = .paused(.breakpoint(rip))
+          }
+          if result == .paused(.stepped) && pauseRequested() { result = .paused(.requested) }
+        } while result == .paused(.stepped)
+      } else {
+        result = try runner.advance(breakpoints: breakpoints, singleStep: singleStep, pauseRequested: pauseRequested)
+      }
     } catch let fault as GuestFault {
       outcome = .fault(summary: fault.summary)
       try recorder.finish(outcome: .fault(summary: fault.summary), runner: runner)

@@ -17,9 +17,6 @@ extension Session {
   /// Forward from the frontier of a live session: the live guest runs and is recorded.
   private func continueLive() throws -> SessionStop {
     guard let live else { return .endOfHistory(outcome: nil) }
-    guard breakpoints.count <= 4 else {
-      throw SessionError.unsupported("past the recorded end, at most 4 breakpoints can be set (debug registers)")
-    }
     let start = try position()
     let values = watchedValues()
     let flag = interrupter
