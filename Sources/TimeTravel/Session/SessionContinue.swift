@@ -17,6 +17,11 @@ extension Session {
   /// Forward from the frontier of a live session: the live guest runs and is recorded.
   private func continueLive() throws -> SessionStop {
     guard let live else { return .endOfHistory(outcome: nil) }
+    guard !watchpoints.contains(where: { $0.kind != .write }) else {
+      // The live machine maps all of RAM: it cannot see reads. Say so rather than miss them.
+      throw SessionError.unsupported(
+        "read and access watchpoints work within the recorded history only: delete them (or use a write watchpoint) to run past its end")
+    }
     let start = try position()
     let values = watchedValues()
     let flag = interrupter
