@@ -20,7 +20,8 @@ extension Session {
     guard !watchpoints.contains(where: { $0.kind != .write }) else {
       // The live machine maps all of RAM: it cannot see reads. Say so rather than miss them.
       throw SessionError.unsupported(
-        "read and access watchpoints work within the recorded history only: delete them (or use a write watchpoint) to run past its end")
+        "read and access watchpoints work within the recorded history only: delete them (or use a write watchpoint) to run past its end"
+      )
     }
     let start = try position()
     let values = watchedValues()
