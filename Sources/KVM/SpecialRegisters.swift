@@ -97,6 +97,11 @@ public struct SpecialRegisters: Sendable, Equatable, Hashable {
 
   /// True in 64-bit mode (long mode active and a 64-bit code segment).
   public var is64BitCode: Bool { efer & Self.eferLMA != 0 && cs.l }
+
+  /// The linear address of offset `rip` in the current code segment (32-bit addresses wrap).
+  public func linearAddress(ofCode rip: UInt64) -> UInt64 {
+    is64BitCode ? rip : (cs.base &+ rip) & 0xFFFF_FFFF
+  }
   public var isProtected: Bool { cr0 & Self.cr0ProtectionEnable != 0 }
   public var isPaging: Bool { cr0 & Self.cr0Paging != 0 }
 

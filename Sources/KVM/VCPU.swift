@@ -125,6 +125,18 @@ public final class VCPU {
     _ = try check("KVM_SET_GUEST_DEBUG", ckvm_ioctl_ptr(fd, CKVM_KVM_SET_GUEST_DEBUG, &dbg))
   }
 
+  /// Arms hardware execute breakpoints at up to four linear addresses (DR0-DR3, DR7: local
+  /// enable, execute, length 1); the rest are ignored.
+  public func setExecutionBreakpoints(_ addresses: [UInt64]) throws(KVMError) {
+    var regs = [UInt64](repeating: 0, count: 8)
+    regs[7] = 0x400  // DR7 bit 10 reads as 1
+    for (i, a) in addresses.prefix(4).enumerated() {
+      regs[i] = a
+      regs[7] |= 1 << UInt64(2 * i)
+    }
+    try setGuestDebug([.enable, .useHardwareBreakpoints], debugRegisters: regs)
+  }
+
   /// Guest-virtual to guest-physical through the guest's current page tables.
   public func translate(_ virtualAddress: UInt64) throws(KVMError) -> UInt64? {
     var t = kvm_translation()

@@ -3,23 +3,27 @@ import KVM
 /// Guest-virtual (linear) memory access through the guest's own page tables, and the IDT lookup
 /// the engine needs to stop at an interrupt handler's first instruction.
 extension Platform {
+  /// Linear (guest-virtual) to guest-physical through the guest's page tables; without
+  /// paging, the identity within 4 GiB. nil when not mapped.
+  public func physicalAddress(ofLinear linear: UInt64) throws -> UInt64? {
+    do {
+      guard try vcpu.specialRegisters().isPaging else { return linear & 0xFFFF_FFFF }
+      return try vcpu.translate(linear)
+    } catch {
+      throw MachineError.kvm(error)
+    }
+  }
+
   /// Reads `count` bytes at a linear address; nil when some page is not mapped or not RAM.
   public func readLinear(_ address: UInt64, count: Int) throws -> [UInt8]? {
-    let paging: Bool
-    do { paging = try vcpu.specialRegisters().isPaging } catch { throw MachineError.kvm(error) }
     var out: [UInt8] = []
     out.reserveCapacity(count)
     var linear = address
     var remaining = count
     while remaining > 0 {
       let inPage = min(remaining, Int(4096 - (linear & 0xFFF)))
-      let physical: UInt64?
-      if paging {
-        do { physical = try vcpu.translate(linear) } catch { throw MachineError.kvm(error) }
-      } else {
-        physical = linear & 0xFFFF_FFFF
-      }
-      guard let physical, let bytes = memory.bytes(at: physical, count: inPage) else { return nil }
+      guard let physical = try physicalAddress(ofLinear: linear), let bytes = memory.bytes(at: physical, count: inPage)
+      else { return nil }
       out += bytes
       linear &+= UInt64(inPage)
       remaining -= inPage
@@ -27,16 +31,18 @@ extension Platform {
     return out
   }
 
+  /// The linear address of the next instruction.
+  public func linearPC() throws -> UInt64 {
+    do {
+      return try vcpu.specialRegisters().linearAddress(ofCode: try vcpu.registers().rip)
+    } catch {
+      throw MachineError.kvm(error)
+    }
+  }
+
   /// The byte at the vCPU's pc (nil when not readable).
   public func instructionByteAtPC() throws -> UInt8? {
-    let regs: Registers
-    let sregs: SpecialRegisters
-    do {
-      regs = try vcpu.registers()
-      sregs = try vcpu.specialRegisters()
-    } catch { throw MachineError.kvm(error) }
-    let linear = sregs.is64BitCode ? regs.rip : sregs.cs.base &+ regs.rip
-    return try readLinear(linear, count: 1)?.first
+    try readLinear(try linearPC(), count: 1)?.first
   }
 
   /// The linear address where the handler of `vector` starts, from the IDT (protected and long

@@ -60,9 +60,7 @@ extension Platform {
     let sregs = try? vcpu.specialRegisters()
     var code: [UInt8] = []
     if let regs, let sregs {
-      let linear = sregs.is64BitCode ? regs.rip : sregs.cs.base &+ regs.rip
-      let physical = sregs.isPaging ? ((try? vcpu.translate(linear)) ?? nil) : linear
-      if let physical {
+      if let physical = (try? physicalAddress(ofLinear: sregs.linearAddress(ofCode: regs.rip))) ?? nil {
         code = memory.bytes(at: physical, count: 16) ?? memory.bytes(at: physical, count: 1) ?? []
       }
     }

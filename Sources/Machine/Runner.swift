@@ -96,23 +96,13 @@ public final class Runner {
         // one instruction. HLT under single-step does not halt on some hosts: run it plainly.
         vcpu.requestInterruptWindow = false
         if let injected, let handler = try platform.interruptHandlerAddress(vector: injected) {
-          do {
-            try vcpu.setGuestDebug([.enable, .useHardwareBreakpoints], debugRegisters: [handler, 0, 0, 0, 0, 0, 0, 0x401])
-          } catch { throw MachineError.kvm(error) }
+          do { try vcpu.setExecutionBreakpoints([handler]) } catch { throw MachineError.kvm(error) }
         } else {
           let halting = try platform.instructionByteAtPC() == 0xF4
           do { try vcpu.setGuestDebug(halting ? [] : [.enable, .singleStep]) } catch { throw MachineError.kvm(error) }
         }
       } else if !breakpoints.isEmpty {
-        var regs = [UInt64](repeating: 0, count: 8)
-        regs[7] = 0x400
-        for (i, a) in breakpoints.prefix(4).enumerated() {
-          regs[i] = a
-          regs[7] |= 1 << UInt64(2 * i)
-        }
-        do { try vcpu.setGuestDebug([.enable, .useHardwareBreakpoints], debugRegisters: regs) } catch {
-          throw MachineError.kvm(error)
-        }
+        do { try vcpu.setExecutionBreakpoints(breakpoints) } catch { throw MachineError.kvm(error) }
       }
       // Kick only a guest still running well past its deadline: one that exits or halts soon
       // gets its timer at that exit, a position replay finds without a breakpoint search.

@@ -16,7 +16,7 @@ public struct RegisterSet: Sendable {
   public var pointerBytes: Int { bits / 8 }
 
   /// The linear address of the next instruction (CS base + IP outside long mode).
-  public var pc: UInt64 { sregs.is64BitCode ? regs.rip : (sregs.cs.base &+ regs.rip) & 0xFFFF_FFFF }
+  public var pc: UInt64 { sregs.linearAddress(ofCode: regs.rip) }
   public var sp: UInt64 { mask(regs.rsp, bytes: pointerBytes) }
 
   private func mask(_ v: UInt64, bytes: Int) -> UInt64 { bytes >= 8 ? v : v & ((1 << UInt64(bytes * 8)) - 1) }

@@ -115,10 +115,7 @@ public final class Replayer {
       throw ReplayError.damaged("snapshot at position \(s.position): \(error)")
     }
     try tracker.harvest()
-    try tracker.restore(to: archive.pageMap(atSnapshot: index)) {
-      // Pages that were zero at the first snapshot are never stored.
-      self.archive.pages[$0] ?? ($0 == PageTracker.zeroPageHash ? PageTracker.zeroPage : nil)
-    }
+    try tracker.restore(to: archive.pageMap(atSnapshot: index), pages: pageContent)
     try tracker.discardKVMDirtyLog()
     tracker.markSnapshotReference()
     try state.restore(into: platform)
@@ -145,6 +142,12 @@ public final class Replayer {
       pendingVector: pendingVector, mayInject: mayInject)
   }
 
+  /// The content of a page by its hash: from the recording, from the checkpoints, or the zero
+  /// page (pages that were zero at the first snapshot are never stored).
+  func pageContent(_ hash: Hash128) -> [UInt8]? {
+    archive.pages[hash] ?? checkpointPages.page(hash) ?? (hash == PageTracker.zeroPageHash ? PageTracker.zeroPage : nil)
+  }
+
   /// Re-hashes the pages written since the last look, keeping a copy of every content the
   /// recording does not hold: a checkpoint may name it later.
   private func settlePages() throws {
@@ -155,11 +158,8 @@ public final class Replayer {
   }
 
   func restore(_ c: Checkpoint) throws {
-    let store = checkpointPages
     try tracker.harvest()
-    try tracker.restore(to: c.pageMap) {
-      self.archive.pages[$0] ?? store.page($0) ?? ($0 == PageTracker.zeroPageHash ? PageTracker.zeroPage : nil)
-    }
+    try tracker.restore(to: c.pageMap, pages: pageContent)
     try tracker.discardKVMDirtyLog()
     tracker.sinceSnapshot = c.sinceSnapshot
     try c.state.restore(into: platform)
@@ -206,7 +206,7 @@ public final class Replayer {
       {
         let diffs = DivergenceReport.differences(
           recorded: recorded, actual: actual, recordedPages: archive.pageMap(atSnapshot: index), actualPages: tracker.hashes,
-          recordedPage: { self.archive.pages[$0] ?? ($0 == PageTracker.zeroPageHash ? PageTracker.zeroPage : nil) },
+          recordedPage: pageContent,
           actualPage: { Array(self.tracker.pageBytes($0)) })
         detail = diffs.isEmpty ? "" : "; " + diffs.joined(separator: "; ")
       }
@@ -346,7 +346,7 @@ public final class Replayer {
     if atEndOfLog { return .endOfLog(position) }
     if let vector = pendingVector { return try enterInterrupt(vector) }
     let exit: VCPUExit
-    if try atHalt() {
+    if try platform.instructionByteAtPC() == 0xF4 {
       // HLT under single-step does not halt on some hosts (kvm-host-facts.md): run it plainly.
       try setDebug(nil)
       exit = try runPastKicks()
@@ -477,13 +477,6 @@ public final class Replayer {
     return .exit
   }
 
-  private func atHalt() throws -> Bool {
-    let regs = try platform.vcpu.registers()
-    let sregs = try platform.vcpu.specialRegisters()
-    let linear = sregs.is64BitCode ? regs.rip : sregs.cs.base &+ regs.rip
-    return try platform.readLinear(linear, count: 1) == [0xF4]
-  }
-
   private func runPastKicks() throws -> VCPUExit {
     var exit = try platform.vcpu.run()
     while exit == .interrupted { exit = try platform.vcpu.run() }
@@ -496,15 +489,7 @@ public final class Replayer {
     switch mode {
     case nil: try platform.vcpu.setGuestDebug([])
     case let addresses? where addresses.isEmpty: try platform.vcpu.setGuestDebug([.enable, .singleStep])
-    case let addresses?:
-      var regs = [UInt64](repeating: 0, count: 8)
-      var dr7: UInt64 = 0x400
-      for (i, a) in addresses.prefix(4).enumerated() {
-        regs[i] = a
-        dr7 |= 1 << UInt64(2 * i)  // local enable, execute, length 1
-      }
-      regs[7] = dr7
-      try platform.vcpu.setGuestDebug([.enable, .useHardwareBreakpoints], debugRegisters: regs)
+    case let addresses?: try platform.vcpu.setExecutionBreakpoints(addresses)
     }
     debugMode = mode
     debugModeKnown = true
@@ -666,14 +651,8 @@ struct KickPointSearch {
         }
       }
     }
-    let addresses = [rip] + alsoStopAt.filter { $0 != rip }.prefix(3)
-    var armed = [UInt64](repeating: 0, count: 8)
-    armed[7] = 0x400
-    for (i, a) in addresses.enumerated() {
-      armed[i] = a
-      armed[7] |= 1 << UInt64(2 * i)
-    }
-    try vcpu.setGuestDebug([.enable, .useHardwareBreakpoints], debugRegisters: armed)
+    let armed = [rip] + alsoStopAt.filter { $0 != rip }.prefix(3)
+    try vcpu.setExecutionBreakpoints(armed)
     defer { try? vcpu.setGuestDebug([]) }
     while true {
       let exit = try vcpu.run()
@@ -689,7 +668,7 @@ struct KickPointSearch {
         var stepped = try vcpu.run()
         while stepped == .interrupted { stepped = try vcpu.run() }
         guard case .debug = stepped else { throw Miss(error: notFound(kick, exit: stepped)) }
-        try vcpu.setGuestDebug([.enable, .useHardwareBreakpoints], debugRegisters: armed)
+        try vcpu.setExecutionBreakpoints(armed)
       default:
         throw Miss(error: notFound(kick, exit: exit))
       }

@@ -68,6 +68,25 @@ struct RecordCommand: ParsableCommand {
     return ExitStatus.hostError
   }
 
+  /// The machine loaded with the image, and a recorder that has taken its first snapshot into
+  /// `output`; the guest's console goes to stdout. Also the image's name.
+  static func prepare(machine: MachineOptions, to output: String, options: Recorder.Options) throws -> (
+    Platform, Recorder, BootState, String
+  ) {
+    let image = try machine.resolveImage()
+    let loadOptions = try machine.loadOptions()
+    let configuration = try machine.configuration()
+    let tap = OutputTap(forward: writeConsole)
+    let platform = try Platform(configuration: configuration, kvmPath: machine.kvm, console: tap.write)
+    let boot = try platform.load(image.bytes, kind: image.kind, options: loadOptions)
+    let setup = RecordingSetup(
+      configuration: configuration, imageName: image.name, image: image.bytes, imageKind: image.kind.rawValue,
+      commandLine: loadOptions.commandLine)
+    let recorder = try Recorder(
+      path: output, platform: platform, setup: setup, tap: tap, firmware: boot.firmware, options: options)
+    return (platform, recorder, boot, image.name)
+  }
+
   /// Boots the guest and records it to `output` until it ends (or the user quits); the
   /// guest's exit status. `readInput`: the terminal (stdin) is the guest's serial input.
   static func record(
@@ -76,17 +95,7 @@ struct RecordCommand: ParsableCommand {
   ) throws -> Int32 {
     let terminal = TerminalMode()
     defer { terminal.restore() }
-    let image = try machine.resolveImage()
-    let options = try machine.loadOptions()
-    let configuration = try machine.configuration()
-    let tap = OutputTap(forward: writeConsole)
-    let platform = try Platform(configuration: configuration, kvmPath: machine.kvm, console: tap.write)
-    let boot = try platform.load(image.bytes, kind: image.kind, options: options)
-    let setup = RecordingSetup(
-      configuration: configuration, imageName: image.name, image: image.bytes, imageKind: image.kind.rawValue,
-      commandLine: options.commandLine)
-    let recorder = try Recorder(
-      path: output, platform: platform, setup: setup, tap: tap, firmware: boot.firmware, options: recorderOptions)
+    let (platform, recorder, _, _) = try prepare(machine: machine, to: output, options: recorderOptions)
 
     let events = HostEvents()
     if readInput {
@@ -133,26 +142,16 @@ struct RecordCommand: ParsableCommand {
   static func serveLive(
     machine: MachineOptions, to output: String, options: Recorder.Options, host: String, port: UInt16, wait: Bool
   ) throws -> Int32 {
-    let image = try machine.resolveImage()
-    let loadOptions = try machine.loadOptions()
-    let configuration = try machine.configuration()
-    let tap = OutputTap(forward: writeConsole)
-    let platform = try Platform(configuration: configuration, kvmPath: machine.kvm, console: tap.write)
-    let boot = try platform.load(image.bytes, kind: image.kind, options: loadOptions)
-    let setup = RecordingSetup(
-      configuration: configuration, imageName: image.name, image: image.bytes, imageKind: image.kind.rawValue,
-      commandLine: loadOptions.commandLine)
-    let recorder = try Recorder(
-      path: output, platform: platform, setup: setup, tap: tap, firmware: boot.firmware, options: options)
+    let (platform, recorder, boot, imageName) = try prepare(machine: machine, to: output, options: options)
     let live = LiveRecording(path: output, platform: platform, recorder: recorder)
     let session = try Session(live: live)
     let layout: GDBArchitecture = boot.mode == .long64 ? .amd64 : .i386
     let server = try GDBServer(host: host, port: port)
     if wait {
-      printError("recording \(image.name) into \(output), stopped at the first instruction; gdb: target remote \(server.address)")
+      printError("recording \(imageName) into \(output), stopped at the first instruction; gdb: target remote \(server.address)")
     } else {
       // Like QEMU without -S: the guest runs (recorded) until a debugger attaches.
-      printError("recording \(image.name) into \(output) until gdb attaches: target remote \(server.address)")
+      printError("recording \(imageName) into \(output) until gdb attaches: target remote \(server.address)")
       try session.runLiveUntil { server.hasPendingConnection }
     }
     _ = server.serve(SessionGDBTarget(session: session, architecture: layout))

@@ -72,7 +72,7 @@ extension Session {
   /// The stop for a read or access watchpoint hit, just after the accessing instruction: the
   /// watched bytes before and after it (equal for a read).
   func accessStop(_ w: Watchpoint) -> SessionStop {
-    let now = w.physical.map { platform.memory.bytes(at: $0, count: 1)?.first ?? 0 }
+    let now = watchedBytes(w)
     let prior = replayer.lastAccessPriorBytes
     let old = zip(w.physical, now).map { prior[$0.0] ?? $0.1 }
     return .watchpoint(id: w.id, kind: w.kind, address: w.address, old: old, new: now)
@@ -94,15 +94,17 @@ extension Session {
   }
 
   /// Guest-virtual to guest-physical with the current page tables (identity without paging).
-  public func translate(_ address: UInt64) throws -> UInt64? {
-    guard try platform.vcpu.specialRegisters().isPaging else { return address & 0xFFFF_FFFF }
-    return try platform.vcpu.translate(address)
-  }
+  public func translate(_ address: UInt64) throws -> UInt64? { try platform.physicalAddress(ofLinear: address) }
 
   /// The current bytes of every watchpoint (in the replay, or in the live machine).
   func watchedValues(live: LiveRecording? = nil) -> [[UInt8]] {
+    watchpoints.map { watchedBytes($0, live: live) }
+  }
+
+  /// The current bytes of one watchpoint.
+  func watchedBytes(_ w: Watchpoint, live: LiveRecording? = nil) -> [UInt8] {
     let memory = live?.platform.memory ?? platform.memory
-    return watchpoints.map { w in w.physical.map { memory.bytes(at: $0, count: 1)?.first ?? 0 } }
+    return w.physical.map { memory.bytes(at: $0, count: 1)?.first ?? 0 }
   }
 
   /// The first watchpoint whose bytes differ between two readings.
@@ -117,9 +119,5 @@ extension Session {
   func breakpoint(at rip: UInt64) -> Breakpoint? { breakpoints.first { $0.address == rip } }
 
   /// The linear address of the next instruction.
-  func currentPC() throws -> UInt64 {
-    let regs = try platform.vcpu.registers()
-    let sregs = try platform.vcpu.specialRegisters()
-    return sregs.is64BitCode ? regs.rip : sregs.cs.base &+ regs.rip
-  }
+  func currentPC() throws -> UInt64 { try platform.linearPC() }
 }
