@@ -89,12 +89,14 @@ public final class Session {
     var steps: UInt64 = 0
     var nearest = ""
     while true {
-      let here = try replayer.fingerprint()
-      if here == fingerprint { break }
-      if here.registers.rip == fingerprint.registers.rip {
-        let differing = zip(here.registers.named, fingerprint.registers.named).filter { $0.0.1 != $0.1.1 }.map(\.0.0)
-        nearest =
-          "; at step \(steps) rip matched but \(differing.isEmpty ? "the context hash" : differing.joined(separator: ", ")) differed"
+      // Registers first: the context hash (a dirty-log harvest and page hashing) only where they match.
+      let registers = try platform.vcpu.registers()
+      if registers == fingerprint.registers {
+        if try replayer.fingerprint() == fingerprint { break }
+        nearest = "; at step \(steps) the registers matched but the context hash differed"
+      } else if registers.rip == fingerprint.registers.rip {
+        let differing = zip(registers.named, fingerprint.registers.named).filter { $0.0.1 != $0.1.1 }.map(\.0.0)
+        nearest = "; at step \(steps) rip matched but \(differing.joined(separator: ", ")) differed"
       }
       let step = try stepCounted()
       guard step == .instruction || isInterruptEntry(step) else {
