@@ -290,6 +290,16 @@ TESTS = [
 ]
 
 
+def check_bad_arguments():
+    """`retrovisor debug` with a missing recording or a bad address: a clear error, no server."""
+    p = subprocess.run([BIN, "debug", os.path.join(TMP, "missing.rvr")], capture_output=True, text=True, timeout=30)
+    if p.returncode != 2 or "missing.rvr" not in p.stderr:
+        raise Failure("missing recording: status %d, %s" % (p.returncode, p.stderr))
+    p = subprocess.run([BIN, "debug", recording("corrupt"), "--gdb", "nonsense"], capture_output=True, text=True, timeout=30)
+    if p.returncode != 64 or "--gdb takes HOST:PORT" not in p.stderr:
+        raise Failure("bad --gdb: status %d, %s" % (p.returncode, p.stderr))
+
+
 def main():
     global VERBOSE
     ap = argparse.ArgumentParser()
@@ -299,6 +309,13 @@ def main():
     VERBOSE = a.v
     failed = []
     started = time.time()
+    if not a.k or a.k in "bad_arguments":
+        try:
+            check_bad_arguments()
+            print("PASS bad_arguments")
+        except Exception as e:
+            failed.append("bad_arguments")
+            print("FAIL bad_arguments: %s" % e)
     for name, guest, fn in TESTS:
         if a.k and a.k not in name:
             continue

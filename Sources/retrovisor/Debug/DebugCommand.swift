@@ -31,7 +31,17 @@ struct DebugCommand: ParsableCommand {
 
   func run() throws {
     let (host, port) = try Self.parseListenAddress(gdb)
-    throw ExitCode(try Self.serve(recording: recording, host: host, port: port, arch: arch, tracePackets: tracePackets))
+    do {
+      throw ExitCode(try Self.serve(recording: recording, host: host, port: port, arch: arch, tracePackets: tracePackets))
+    } catch let exit as ExitCode {
+      throw exit
+    } catch let error as ValidationError {
+      throw error
+    } catch {
+      // A recording that cannot be opened: status 2, as `replay` (docs/cli.md).
+      printError("\(error)")
+      throw ExitCode(ExitStatus.hostError)
+    }
   }
 
   /// Serves a recording file until gdb kills the session.
