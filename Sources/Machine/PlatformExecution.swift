@@ -50,7 +50,9 @@ extension Platform {
     do { next = try vcpu.completePendingExit() } catch { throw MachineError.kvm(error) }
     if let next, case .debug = next { return }
     guard next == nil else {
-      throw MachineError.unsupported("an I/O instruction that needs several exits (string I/O with a count): not supported yet")
+      throw MachineError.unsupported(
+        "an I/O instruction that needs several exits (string I/O with a count): not supported yet (the next exit was \(String(describing: next)))"
+      )
     }
   }
 

@@ -14,4 +14,7 @@ public protocol RunObserver: AnyObject {
   func deliveredTime(_ time: UInt64)
   /// Serial input bytes were handed to the UART.
   func deliveredInput(_ bytes: [UInt8])
+  /// The engine stored into these RAM pages for the guest (watched pages taken out of KVM's
+  /// view): the dirty log does not see such stores.
+  func wroteRAM(pages: Set<Int>)
 }

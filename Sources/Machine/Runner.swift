@@ -16,6 +16,8 @@ public enum RunPause: Equatable, Sendable {
   case stepped
   /// `pauseRequested` said so (after an exit, or after a kick).
   case requested
+  /// After an instruction whose accesses to unmapped (watched) RAM `stopAtAccess` chose.
+  case accessed(UnmappedRAMAccesses)
 }
 
 public enum RunAdvance: Equatable, Sendable {
@@ -64,12 +66,14 @@ public final class Runner {
   }
 
   /// Runs until the guest ends the run, or pauses: at one of `breakpoints` (debug registers, at
-  /// most four), after one instruction with `singleStep`, or when `pauseRequested` returns true
-  /// (checked after every exit). A paused run resumes with the next call; the pause is
-  /// an imprecise point, like a kick, so what is delivered next is recorded as a kicked point.
-  public func advance(breakpoints: [UInt64] = [], singleStep: Bool = false, pauseRequested: () -> Bool = { false })
-    throws -> RunAdvance
-  {
+  /// most four), after one instruction with `singleStep`, after an instruction whose accesses
+  /// to unmapped RAM `stopAtAccess` picks, or when `pauseRequested` returns true (checked after
+  /// every exit). A paused run resumes with the next call; the pause is an imprecise point, like
+  /// a kick, so what is delivered next is recorded as a kicked point.
+  public func advance(
+    breakpoints: [UInt64] = [], singleStep: Bool = false, stopAtAccess: ([MMIOExit]) -> Bool = { _ in false },
+    pauseRequested: () -> Bool = { false }
+  ) throws -> RunAdvance {
     let vcpu = platform.vcpu
     if !attached {
       events.attach(vcpu: vcpu.kickHandle)
@@ -110,6 +114,14 @@ public final class Runner {
 
       let exit: VCPUExit
       do { exit = try vcpu.run() } catch { throw MachineError.kvm(error) }
+      if case .mmio(let access) = exit, platform.isUnmappedRAM(access.address) {
+        // Watched RAM: not a position (replay without watchpoints sees no exit here).
+        let done = try accessUnmappedRAM(access)
+        if stopAtAccess(done.accesses) { return pause(.accessed(done)) }
+        if singleStep { return pause(.stepped) }
+        if pauseRequested() { return pause(.requested) }
+        continue
+      }
       lastExitWasImprecise = exit == .interrupted || exit == .interruptWindowOpen
       if case .debug = exit { lastExitWasImprecise = true }
       if !lastExitWasImprecise { exitIndex += 1 }
@@ -160,6 +172,21 @@ public final class Runner {
       }
       if pauseRequested() { return pause(.requested) }
     }
+  }
+
+  /// Carries out an instruction's accesses to unmapped RAM. The instant after it lies inside an
+  /// exit interval, so deliveries there are recorded as a kicked point.
+  private func accessUnmappedRAM(_ access: MMIOExit) throws -> UnmappedRAMAccesses {
+    let done = try platform.emulateUnmappedRAM(access)
+    // The loop sets the debug mode it needs before each entry; a plain run needs none.
+    observer?.wroteRAM(pages: done.writtenPages)
+    lastExitWasImprecise = true
+    if let next = done.next {
+      guard case .debug = next else {
+        throw fault(.unexpectedExit("\(next) within an instruction that accessed watched memory"))
+      }
+    }
+    return done
   }
 
   /// A pause is an imprecise point: deliveries after it are recorded as a kicked point.

@@ -134,6 +134,7 @@ public final class Recorder: RunObserver {
 
   public func deliveredTime(_ time: UInt64) { append(.time(time)) }
   public func deliveredInput(_ bytes: [UInt8]) { append(.input(bytes)) }
+  public func wroteRAM(pages: Set<Int>) { for page in pages { tracker.markDirty(page) } }
 
   private func append(_ action: DeliveredAction) {
     if openGroup == nil { openGroup = EventGroup(position: position, kick: nil, actions: []) }

@@ -138,7 +138,8 @@ public final class Replayer {
     return Checkpoint(
       position: Position(exit: position, instructions: steps),
       state: try MachineState.capture(platform, msrIndices: msrIndices), pageMap: tracker.hashes,
-      sinceSnapshot: tracker.sinceSnapshot, nextGroup: nextGroup, sampleIndex: samples.index, outputBytes: tap.count,
+      sinceSnapshot: tracker.sinceSnapshot, nextGroup: nextGroup, sampleIndex: samples.index,
+      outputBytes: tap.count,
       pendingVector: pendingVector, mayInject: mayInject)
   }
 
@@ -261,7 +262,10 @@ public final class Replayer {
       while nextGroup < archive.groups.count, archive.groups[nextGroup].position == position,
         let kick = archive.groups[nextGroup].kick
       {
-        let search = KickPointSearch(platform: platform, tracker: tracker, afterExit: position, watchdog: watchdog)
+        var search = KickPointSearch(
+          platform: platform, tracker: tracker, afterExit: position, watchdog: watchdog,
+          emulateUnmapped: { [unowned self] in try self.emulateUnmapped($0) })
+        if let accessFilter { search.stopAtAccess = accessFilter }
         // The recording reached this point `gap` ns of guest time after the exit; allow a
         // generous multiple of that in host time (single-stepping is much slower).
         let delivered = archive.groups[nextGroup].actions.compactMap { a -> UInt64? in
@@ -288,6 +292,8 @@ public final class Replayer {
         pendingVector = nil
         if found != .atStart { stepsSinceExit = nil }
         if case .breakpoint(let address) = found { return .breakpoint(address) }
+        // Before the point: the next run finds it again from here.
+        if case .accessed(let accesses) = found { return .watchedAccess(accesses) }
         try deliverGroups(kicked: true)
         mayInject = true
         try injectIfPossible()
@@ -397,7 +403,9 @@ public final class Replayer {
     while nextGroup < archive.groups.count, archive.groups[nextGroup].position == position,
       let kick = archive.groups[nextGroup].kick
     {
-      let search = KickPointSearch(platform: platform, tracker: tracker, afterExit: position, watchdog: watchdog)
+      let search = KickPointSearch(
+        platform: platform, tracker: tracker, afterExit: position, watchdog: watchdog,
+        emulateUnmapped: { [unowned self] in try self.emulateUnmapped($0) })
       guard try search.matches(kick) else { break }
       try deliverGroups(kicked: true)
       mayInject = true
@@ -405,42 +413,19 @@ public final class Replayer {
     }
   }
 
-  /// Carries out the guest's accesses to unmapped (watched) RAM on the memory itself, as the
-  /// MMIO exits of one instruction, and completes the instruction. Not a position: these exits
-  /// exist only while watching.
+  /// Carries out the guest's accesses to unmapped (watched) RAM and completes the instruction.
+  /// Not a position: these exits exist only while watching.
   private func emulateUnmapped(_ first: MMIOExit) throws -> [MMIOExit] {
-    var accesses: [MMIOExit] = []
-    lastAccessPriorBytes = [:]
-    var next: VCPUExit? = .mmio(first)
-    while case .mmio(let a)? = next, platform.isUnmappedRAM(a.address) {
-      var access = a
-      if a.isWrite {
-        var bytes: [UInt8] = []
-        for i in 0..<a.length {
-          bytes.append(UInt8(truncatingIfNeeded: a.data >> (8 * UInt64(i))))
-          let address = a.address + UInt64(i)
-          if lastAccessPriorBytes[address] == nil {
-            lastAccessPriorBytes[address] = platform.memory.bytes(at: address, count: 1)?.first
-          }
-        }
-        _ = platform.memory.store(bytes, at: a.address)
-        tracker.markDirty(Int(a.address) / PageTracker.pageSize)
-      } else {
-        let bytes = platform.memory.bytes(at: a.address, count: a.length) ?? []
-        var value: UInt64 = 0
-        for (i, b) in bytes.enumerated() { value |= UInt64(b) << (8 * UInt64(i)) }
-        platform.vcpu.completeMMIORead(value)
-        access.data = value
-      }
-      accesses.append(access)
-      next = try platform.vcpu.completePendingExit()
-    }
-    if let next {
+    let done = try platform.emulateUnmappedRAM(first)
+    if done.changedGuestDebug { debugModeKnown = false }
+    lastAccessPriorBytes = done.priorBytes
+    for page in done.writtenPages { tracker.markDirty(page) }
+    if let next = done.next {
       guard case .debug = next else {
         throw ReplayError.divergence("an access to watched memory was followed by \(next) within the same instruction")
       }
     }
-    return accesses
+    return done.accesses
   }
 
   /// Takes these RAM pages out of KVM's view so every access to them exits (read and access
@@ -610,6 +595,11 @@ struct KickPointSearch {
   let tracker: PageTracker
   let afterExit: UInt64
   let watchdog: HostEvents
+  /// Carries out an instruction's accesses to unmapped (watched) RAM: a kicked point may come
+  /// right after one (a live session paused at a read watchpoint, say).
+  let emulateUnmapped: (MMIOExit) throws -> [MMIOExit]
+  /// Accesses that end the search before the point (a read or access watchpoint's).
+  var stopAtAccess: ([MMIOExit]) -> Bool = { _ in false }
 
   struct Miss: Error {
     var error: ReplayError
@@ -620,6 +610,8 @@ struct KickPointSearch {
     case atStart
     case reached
     case breakpoint(UInt64)
+    /// Stopped after an instruction whose accesses `stopAtAccess` chose, before the point.
+    case accessed([MMIOExit])
   }
 
   func run(to kick: KickPoint, hits: inout Int, singleStep: Bool, budget: UInt64, alsoStopAt: [UInt64] = []) throws
@@ -647,6 +639,9 @@ struct KickPointSearch {
         case .debug(let event):
           if try matches(kick) { return alsoStopAt.contains(event.pc) ? .breakpoint(event.pc) : .reached }
           if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
+        case .mmio(let access) where platform.isUnmappedRAM(access.address):
+          if let found = try afterUnmappedAccess(access, kick, alsoStopAt) { return found }
+          try vcpu.setGuestDebug([.enable, .singleStep])
         default: throw Miss(error: notFound(kick, exit: exit))
         }
       }
@@ -667,12 +662,30 @@ struct KickPointSearch {
         try vcpu.setGuestDebug([.enable, .singleStep])
         var stepped = try vcpu.run()
         while stepped == .interrupted { stepped = try vcpu.run() }
-        guard case .debug = stepped else { throw Miss(error: notFound(kick, exit: stepped)) }
+        if case .mmio(let access) = stepped, platform.isUnmappedRAM(access.address) {
+          if let found = try afterUnmappedAccess(access, kick, alsoStopAt) { return found }
+        } else if case .debug = stepped {
+        } else {
+          throw Miss(error: notFound(kick, exit: stepped))
+        }
+        try vcpu.setExecutionBreakpoints(armed)
+      case .mmio(let access) where platform.isUnmappedRAM(access.address):
+        if let found = try afterUnmappedAccess(access, kick, alsoStopAt) { return found }
         try vcpu.setExecutionBreakpoints(armed)
       default:
         throw Miss(error: notFound(kick, exit: exit))
       }
     }
+  }
+
+  /// After an instruction that touched watched RAM: whether that instant is the point (or a
+  /// user breakpoint). The caller arms its debug mode again: the emulation may change it.
+  private func afterUnmappedAccess(_ access: MMIOExit, _ kick: KickPoint, _ alsoStopAt: [UInt64]) throws -> Found? {
+    let accesses = try emulateUnmapped(access)
+    if stopAtAccess(accesses) { return .accessed(accesses) }
+    let pc = try platform.vcpu.registers().rip
+    if try matches(kick) { return alsoStopAt.contains(pc) ? .breakpoint(pc) : .reached }
+    return alsoStopAt.contains(pc) ? .breakpoint(pc) : nil
   }
 
   func matches(_ kick: KickPoint) throws -> Bool {

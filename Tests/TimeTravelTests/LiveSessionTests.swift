@@ -9,19 +9,6 @@ import Testing
 /// recorded end; everything behind is replayed from the file being written.
 @Suite(.serialized)
 struct LiveSessionTests {
-  func liveSession(_ guest: String, file: String) throws -> Session {
-    let image = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestPaths.guest(guest))))
-    let kind = try #require(ImageLoader.detect(image))
-    let configuration = MachineConfiguration()
-    let tap = OutputTap(forward: { _ in })
-    let platform = try Platform(configuration: configuration, console: tap.write)
-    let boot = try platform.load(image, kind: kind, options: LoadOptions())
-    let setup = RecordingSetup(
-      configuration: configuration, imageName: TestPaths.guest(guest), image: image, imageKind: kind.rawValue, commandLine: "")
-    let recorder = try Recorder(path: file, platform: platform, setup: setup, tap: tap, firmware: boot.firmware)
-    return try Session(live: LiveRecording(path: file, platform: platform, recorder: recorder))
-  }
-
   /// Live steps forward, then back over what they recorded: the same states; then breakpoint
   /// hits forward (live) and backward (replayed) agree; the finished file replays to the same end.
   @Test func liveStepsAndBreakpointsAgreeWithTheirReplay() throws {

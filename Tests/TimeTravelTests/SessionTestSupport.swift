@@ -1,4 +1,5 @@
 import Foundation
+import Machine
 import Recording
 import Testing
 
@@ -70,4 +71,18 @@ extension Session {
   func observe() throws -> Observation {
     Observation(position: try position(), rip: try registers().rip, hash: try stateHash())
   }
+}
+
+/// A session recording `guest` live into `file`, standing at its first instruction.
+func liveSession(_ guest: String, file: String) throws -> Session {
+  let image = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestPaths.guest(guest))))
+  let kind = try #require(ImageLoader.detect(image))
+  let configuration = MachineConfiguration()
+  let tap = OutputTap(forward: { _ in })
+  let platform = try Platform(configuration: configuration, console: tap.write)
+  let boot = try platform.load(image, kind: kind, options: LoadOptions())
+  let setup = RecordingSetup(
+    configuration: configuration, imageName: TestPaths.guest(guest), image: image, imageKind: kind.rawValue, commandLine: "")
+  let recorder = try Recorder(path: file, platform: platform, setup: setup, tap: tap, firmware: boot.firmware)
+  return try Session(live: LiveRecording(path: file, platform: platform, recorder: recorder))
 }

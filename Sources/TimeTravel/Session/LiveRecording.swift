@@ -1,3 +1,4 @@
+import KVM
 import Machine
 
 /// The frontier of a session that is still recording (`record --gdb --wait`): a live machine,
@@ -26,20 +27,28 @@ public final class LiveRecording {
   }
 
   /// Runs the live guest until it ends or pauses, then brings the file up to date.
-  func advance(breakpoints: [UInt64], singleStep: Bool, pauseRequested: () -> Bool) throws -> RunAdvance {
+  /// `watchedPages` are taken out of KVM's view for the run, so `stopAtAccess` sees every access
+  /// to them (read and access watchpoints).
+  func advance(
+    breakpoints: [UInt64], singleStep: Bool, watchedPages: Set<Int> = [],
+    stopAtAccess: ([MMIOExit]) -> Bool = { _ in false }, pauseRequested: () -> Bool
+  ) throws -> RunAdvance {
     var result: RunAdvance
     do {
+      try watch(watchedPages)
+      defer { try? watch([]) }
       if breakpoints.count > 4 {
         // More breakpoints than debug registers: one instruction at a time, rip checked.
         repeat {
-          result = try runner.advance(singleStep: true, pauseRequested: pauseRequested)
+          result = try runner.advance(singleStep: true, stopAtAccess: stopAtAccess, pauseRequested: pauseRequested)
           if case .paused(.stepped) = result, let rip = try? platform.vcpu.registers().rip, breakpoints.contains(rip) {
             result = .paused(.breakpoint(rip))
           }
           if result == .paused(.stepped) && pauseRequested() { result = .paused(.requested) }
         } while result == .paused(.stepped)
       } else {
-        result = try runner.advance(breakpoints: breakpoints, singleStep: singleStep, pauseRequested: pauseRequested)
+        result = try runner.advance(
+          breakpoints: breakpoints, singleStep: singleStep, stopAtAccess: stopAtAccess, pauseRequested: pauseRequested)
       }
     } catch let fault as GuestFault {
       outcome = .fault(summary: fault.summary)
@@ -62,5 +71,15 @@ public final class LiveRecording {
       try recorder.paused(afterExit: runner.exitIndex, platform: platform)
     }
     return result
+  }
+
+  /// Maps all RAM but `pages` into KVM. The recorder harvests the dirty log first: KVM forgets
+  /// the dirty bits of a slot it deletes.
+  private func watch(_ pages: Set<Int>) throws {
+    let current = Set(
+      (0..<recorder.tracker.pageCount).filter { platform.isUnmappedRAM(UInt64($0 * PageTracker.pageSize)) })
+    guard current != pages else { return }
+    try recorder.tracker.harvest()
+    try platform.unmapRAMPages(pages)
   }
 }

@@ -69,6 +69,8 @@ public final class Session {
     uncountedFingerprint = nil
     try replayer.restoreSnapshot(atOrBefore: archive.finalPosition)
     _ = try replayer.run()
+    // The new replayer maps all of RAM: take the watched pages out again.
+    try refreshWatchedPages()
   }
 
   public var platform: Platform { replayer.platform }

@@ -47,11 +47,16 @@ extension Session {
   /// Read and access watchpoints need every access to their pages to exit: those pages are
   /// taken out of KVM's view of RAM (accesses then exit as MMIO, which the engine carries out).
   func refreshWatchedPages() throws {
+    try replayer.setUnmappedPages(watchedPages)
+  }
+
+  /// The pages of read and access watchpoints.
+  var watchedPages: Set<Int> {
     var pages = Set<Int>()
     for w in watchpoints where w.kind != .write {
-      for a in w.physical { pages.insert(Int(a / 4096)) }
+      for a in w.physical { pages.insert(Int(a / UInt64(PageTracker.pageSize))) }
     }
-    try replayer.setUnmappedPages(pages)
+    return pages
   }
 
   /// For run mode: stop at accesses a read or access watchpoint covers.
@@ -71,9 +76,9 @@ extension Session {
 
   /// The stop for a read or access watchpoint hit, just after the accessing instruction: the
   /// watched bytes before and after it (equal for a read).
-  func accessStop(_ w: Watchpoint) -> SessionStop {
+  func accessStop(_ w: Watchpoint, prior: [UInt64: UInt8]? = nil) -> SessionStop {
     let now = watchedBytes(w)
-    let prior = replayer.lastAccessPriorBytes
+    let prior = prior ?? replayer.lastAccessPriorBytes
     let old = zip(w.physical, now).map { prior[$0.0] ?? $0.1 }
     return .watchpoint(id: w.id, kind: w.kind, address: w.address, old: old, new: now)
   }

@@ -17,17 +17,12 @@ extension Session {
   /// Forward from the frontier of a live session: the live guest runs and is recorded.
   private func continueLive() throws -> SessionStop {
     guard let live else { return .endOfHistory(outcome: nil) }
-    guard !watchpoints.contains(where: { $0.kind != .write }) else {
-      // The live machine maps all of RAM: it cannot see reads. Say so rather than miss them.
-      throw SessionError.unsupported(
-        "read and access watchpoints work within the recorded history only: delete them (or use a write watchpoint) to run past its end"
-      )
-    }
     let start = try position()
     let values = watchedValues()
     let flag = interrupter
     let result = try live.advance(
-      breakpoints: breakpoints.map(\.address), singleStep: false,
+      breakpoints: breakpoints.map(\.address), singleStep: false, watchedPages: watchedPages,
+      stopAtAccess: { self.accessedWatchpoint($0) != nil },
       pauseRequested: { flag.isSet || self.changedWatchpoint(values, self.watchedValues(live: live)) != nil })
     interrupter.clear()
     let changed = changedWatchpoint(values, watchedValues(live: live)) != nil
@@ -48,7 +43,9 @@ extension Session {
   func stepLive() throws -> SessionStop {
     guard let live, live.outcome == nil else { return .endOfHistory(outcome: live?.outcome) }
     let before = watchedValues()
-    let result = try live.advance(breakpoints: [], singleStep: true, pauseRequested: { false })
+    let result = try live.advance(
+      breakpoints: [], singleStep: true, watchedPages: watchedPages, stopAtAccess: { self.accessedWatchpoint($0) != nil },
+      pauseRequested: { false })
     try reloadRecording()
     if let (w, old, new) = changedWatchpoint(before, watchedValues()) {
       return .watchpoint(id: w.id, kind: w.kind, address: w.address, old: old, new: new)
@@ -64,6 +61,9 @@ extension Session {
       return .interrupted
     case .paused(.stepped): return .stepped
     case .paused(.requested): return .interrupted
+    case .paused(.accessed(let done)):
+      guard let (w, _) = accessedWatchpoint(done.accesses) else { return .interrupted }
+      return accessStop(w, prior: done.priorBytes)
     }
   }
 
@@ -73,7 +73,7 @@ extension Session {
     guard first == .stepped else { return first }
     if let b = breakpoint(at: try platform.vcpu.registers().rip) { return .breakpoint(id: b.id, address: b.address) }
     if breakpoints.count > 4 { return try continueByStepping() }
-    var values = watchedValues()
+    let values = watchedValues()
     var intervalStart = try position()
     while true {
       var changedFrom: Position?
