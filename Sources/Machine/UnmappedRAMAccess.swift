@@ -27,10 +27,12 @@ extension Platform {
   public func emulateUnmappedRAM(_ first: MMIOExit) throws(MachineError) -> UnmappedRAMAccesses {
     var result = UnmappedRAMAccesses()
     do throws(KVMError) {
-      let start = try vcpu.registers().rip
       result.next = try complete(.mmio(first), into: &result)
       if let next = result.next, !next.isDebug { return result }
-      guard try vcpu.registers().rip == start else { return result }
+      // Registers are read only once the exit is complete: at a pending MMIO exit, rip is the
+      // instruction's for a read and the next one's for a write (KVM finishes writes first).
+      guard let last = result.accesses.last, try repeatedStringInProgress(after: last) else { return result }
+      let start = try vcpu.registers().rip
       try vcpu.setGuestDebug([.enable, .singleStep])
       result.changedGuestDebug = true
       defer { try? vcpu.setGuestDebug([]) }
@@ -45,6 +47,81 @@ extension Platform {
     } catch {
       throw .kvm(error)
     }
+  }
+
+  /// Whether the vCPU stands inside a repeated string instruction that made `last`: rip is at a
+  /// `rep`-prefixed string instruction with a count left whose pointer (rsi or rdi) is one
+  /// element past `last`. (A plain access followed by such an instruction whose pointer happens
+  /// to start right after it would be taken for one; compilers do not emit that.)
+  func repeatedStringInProgress(after last: MMIOExit) throws(KVMError) -> Bool {
+    let regs = try vcpu.registers()
+    let sregs = try vcpu.specialRegisters()
+    guard let code = try? readLinear(sregs.linearAddress(ofCode: regs.rip), count: 15) else { return false }
+    var rep = false
+    var operandSize16 = false
+    var addressSizeOverride = false
+    var rexW = false
+    var segment = sregs.ds
+    // In 64-bit code only FS and GS have a base.
+    var fsOrGS = false
+    var i = 0
+    prefixes: while i < code.count {
+      switch code[i] {
+      case 0xF2, 0xF3: rep = true
+      case 0x66: operandSize16 = true
+      case 0x67: addressSizeOverride = true
+      case 0x26: segment = sregs.es
+      case 0x2E: segment = sregs.cs
+      case 0x36: segment = sregs.ss
+      case 0x3E: segment = sregs.ds
+      case 0x64:
+        segment = sregs.fs
+        fsOrGS = true
+      case 0x65:
+        segment = sregs.gs
+        fsOrGS = true
+      case 0x40...0x4F where sregs.is64BitCode: rexW = code[i] & 0x08 != 0
+      default: break prefixes
+      }
+      i += 1
+    }
+    guard rep, i < code.count else { return false }
+    let opcode = code[i]
+    let usesSource: Bool
+    let usesDestination: Bool
+    switch opcode {
+    case 0xA4, 0xA5, 0xA6, 0xA7: (usesSource, usesDestination) = (true, true)  // movs, cmps
+    case 0xAA, 0xAB, 0xAE, 0xAF, 0x6C, 0x6D: (usesSource, usesDestination) = (false, true)  // stos, scas, ins
+    case 0xAC, 0xAD, 0x6E, 0x6F: (usesSource, usesDestination) = (true, false)  // lods, outs
+    default: return false
+    }
+    let addressBits: UInt64
+    if sregs.is64BitCode {
+      addressBits = addressSizeOverride ? 32 : 64
+    } else {
+      addressBits = (sregs.cs.db != addressSizeOverride) ? 32 : 16
+    }
+    let mask: UInt64 = addressBits == 64 ? .max : (1 << addressBits) - 1
+    guard regs.rcx & mask != 0 else { return false }
+    let element: UInt64
+    if opcode & 1 == 0 {
+      element = 1
+    } else if rexW {
+      element = 8
+    } else {
+      let default16 = !sregs.is64BitCode && !sregs.cs.db
+      element = (default16 != operandSize16) ? 2 : 4
+    }
+    let down = regs.rflags & (1 << 10) != 0
+    var pointers: [UInt64] = []
+    if usesSource { pointers.append((sregs.is64BitCode && !fsOrGS ? 0 : segment.base) &+ (regs.rsi & mask)) }
+    if usesDestination { pointers.append((sregs.is64BitCode ? 0 : sregs.es.base) &+ (regs.rdi & mask)) }
+    for linear in pointers {
+      guard let physical = try? physicalAddress(ofLinear: linear) else { continue }
+      let behind = down ? physical &+ element : physical &- element
+      if last.address == behind { return true }
+    }
+    return false
   }
 
   /// Handles `exit` and the further accesses of the same instruction; returns the exit that
