@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds Retrovisor and the test guests, then opens the REPL on a
+# Installs what is missing, builds Retrovisor and the test guests, then opens the REPL on a live
 # recording of the demo guest (guests/build/corrupt.elf, or the image given as $1): the guest
-# runs once, recorded, and you travel through that run. On a terminal you get the prompt;
+# runs, recorded, as you go forward, and you travel back over that run. On a terminal you get the prompt;
 # otherwise (CI, a pipe) the REPL runs scripts/demo.rv, a session that finds the corrupt
 # guest's bug, and exits.
 set -euo pipefail
@@ -17,7 +17,8 @@ if [ -t 0 ] && [ -t 1 ]; then
   echo "== retrovisor repl $image"
   if [ -z "${1:-}" ]; then
     cat <<'HINT'
-The guest runs (and panics: a list node was corrupted), then the REPL opens on the recording.
+The guest stands at its first instruction; it runs, recorded, as you go forward (and panics:
+a list node was corrupted). Everything it ran, you can travel back over.
 Find the culprit:  break panic   continue   print/x *(uint32_t *)(nodes + 12)
                    watch *(uint32_t *)0x102084   reverse-continue   disassemble
 Then wander:       rsi   si   ni   rni   timeline   last-write ADDR   help      (Ctrl-D leaves)

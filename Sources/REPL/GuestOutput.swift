@@ -25,6 +25,10 @@ public final class GuestOutput {
     }
   }
 
+  /// Output of a live session's guest, which always prints at the frontier: after everything
+  /// received so far.
+  public func appendLive(_ chunk: [UInt8]) { bytes += chunk }
+
   func slice(from: UInt64, to: UInt64) -> [UInt8] {
     let lo = min(Int(from), bytes.count)
     let hi = min(Int(to), bytes.count)
@@ -38,6 +42,16 @@ extension REPL {
     throws -> Session
   {
     let session = try Session(archive: archive, options: options, console: output.receive)
+    output.countAfterWrite = { [unowned session] in session.outputBytes }
+    return session
+  }
+
+  /// A session recording `live` (its guest prints through `output.appendLive`) whose console
+  /// output this REPL shows.
+  public static func makeSession(live: LiveRecording, output: GuestOutput, options: Session.Options = Session.Options())
+    throws -> Session
+  {
+    let session = try Session(live: live, options: options, console: output.receive)
     output.countAfterWrite = { [unowned session] in session.outputBytes }
     return session
   }

@@ -70,13 +70,14 @@ struct RecordCommand: ParsableCommand {
 
   /// The machine loaded with the image, and a recorder that has taken its first snapshot into
   /// `output`; the guest's console goes to stdout. Also the image's name.
-  static func prepare(machine: MachineOptions, to output: String, options: Recorder.Options) throws -> (
-    Platform, Recorder, BootState, String
-  ) {
+  static func prepare(
+    machine: MachineOptions, to output: String, options: Recorder.Options,
+    console: @escaping ([UInt8]) -> Void = writeConsole
+  ) throws -> (Platform, Recorder, BootState, String) {
     let image = try machine.resolveImage()
     let loadOptions = try machine.loadOptions()
     let configuration = try machine.configuration()
-    let tap = OutputTap(forward: writeConsole)
+    let tap = OutputTap(forward: console)
     let platform = try Platform(configuration: configuration, kvmPath: machine.kvm, console: tap.write)
     let boot = try platform.load(image.bytes, kind: image.kind, options: loadOptions)
     let setup = RecordingSetup(

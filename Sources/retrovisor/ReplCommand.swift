@@ -8,10 +8,11 @@ struct ReplCommand: ParsableCommand {
     commandName: "repl",
     abstract: "Time-travel through a recording at a prompt with gdb's commands (or record a guest first).",
     discussion: """
-      TARGET is a recording to explore, or a guest image. An image is recorded first, as with \
-      `record` (its console output is shown, the guest runs to its end and gets no console \
-      input: record a guest that reads some with `record` first; continuing a live recording \
-      past its end is not available yet), then the REPL explores that recording.
+      TARGET is a recording to explore, or a guest image to record live: the guest stands at \
+      its first instruction, and whatever runs it forward (continue, stepi, ...) runs it \
+      recorded, into --output or a temporary file; everything it ran can be travelled back \
+      over. A live guest gets no console input (stdin is the REPL's): record a guest that \
+      reads some with `record` first.
 
       On a terminal: GNU readline line editing, history kept in \
       $XDG_STATE_HOME/retrovisor/history (default ~/.local/state/retrovisor/history), tab \
@@ -33,7 +34,7 @@ struct ReplCommand: ParsableCommand {
   @Option(name: .long, help: "The guest image to take symbols from (default: the image the recording names).")
   var image: String?
 
-  @Option(name: .shortAndLong, help: "With an image: keep the recording in this file (default: a temporary file).")
+  @Option(name: .shortAndLong, help: "With an image: record into this file and keep it (default: a temporary file).")
   var output: String?
 
   @Option(name: .long, help: "With an image: guest RAM, as for record.")
@@ -52,21 +53,26 @@ struct ReplCommand: ParsableCommand {
       if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
     }
     do {
-      var recording = target
-      var imagePath = image
-      if !Self.isRecording(target) {
+      guard Self.isRecording(target) else {
         guard FileManager.default.fileExists(atPath: target) else { throw CLIError("'\(target)' does not exist") }
-        recording = output ?? NSTemporaryDirectory() + "retrovisor-repl-\(getpid()).rvr"
+        let recording = output ?? NSTemporaryDirectory() + "retrovisor-repl-\(getpid()).rvr"
         if output == nil { temporary = recording }
-        let machine = try MachineOptions.parse([target, "--memory", memory, "--append", append])
-        FileHandle.standardError.write(Data("retrovisor: recording \(target) until the guest ends\n".utf8))
-        // stdin stays the REPL's: the guest gets no console input (record first for that).
-        let status = try RecordCommand.record(
-          machine: machine, to: recording, verbose: false, readInput: false)
-        FileHandle.standardError.write(Data("retrovisor: the guest ended (status \(status)); exploring the recording\n".utf8))
-        if imagePath == nil { imagePath = target }
+        return try exploreLive(recording)
       }
-      return try explore(recording, imagePath: imagePath)
+      let archive = try RecordingArchive(path: target)
+      if let damage = archive.damage {
+        guard case .truncated = damage else {
+          printError("\(target) is damaged: \(damage)")
+          return ExitStatus.damagedRecording
+        }
+        printError("warning: \(target) was cut short (\(damage)); exploring up to position \(archive.completeThrough)")
+      }
+      let output = GuestOutput()
+      let session = try REPL.makeSession(archive: archive, output: output)
+      let outcome = archive.outcome.map { "the guest ended with \($0)" } ?? "the recording was cut short"
+      return try explore(
+        session, output: output, imagePath: image ?? archive.setup.imageName,
+        banner: "Retrovisor REPL on \(target): positions 0 to \(archive.finalPosition), \(outcome).")
     } catch let error as ValidationError {
       printError(error.message)
     } catch {
@@ -75,26 +81,31 @@ struct ReplCommand: ParsableCommand {
     return ExitStatus.hostError
   }
 
+  /// Boots the image and opens the REPL on its live recording.
+  private func exploreLive(_ recording: String) throws -> Int32 {
+    let machine = try MachineOptions.parse([target, "--memory", memory, "--append", append])
+    let output = GuestOutput()
+    let (platform, recorder, _, imageName) = try RecordCommand.prepare(
+      machine: machine, to: recording, options: Recorder.Options(), console: output.appendLive)
+    let session = try REPL.makeSession(
+      live: LiveRecording(path: recording, platform: platform, recorder: recorder), output: output)
+    let into = self.output.map { "into \($0)" } ?? "(into a temporary file; -o keeps one)"
+    printError("recording \(imageName) live \(into): the guest stands at its first instruction")
+    return try explore(
+      session, output: output, imagePath: image ?? target,
+      banner: "Retrovisor REPL recording \(imageName): continue or stepi runs the guest, recorded.")
+  }
+
   static func isRecording(_ path: String) -> Bool {
     guard let h = FileHandle(forReadingAtPath: path) else { return false }
     defer { try? h.close() }
     return (try? h.read(upToCount: 5)) == Data("RVREC".utf8)
   }
 
-  private func explore(_ path: String, imagePath: String?) throws -> Int32 {
-    let archive = try RecordingArchive(path: path)
-    if let damage = archive.damage {
-      guard case .truncated = damage else {
-        printError("\(path) is damaged: \(damage)")
-        return ExitStatus.damagedRecording
-      }
-      printError("warning: \(path) was cut short (\(damage)); exploring up to position \(archive.completeThrough)")
-    }
+  private func explore(_ session: Session, output: GuestOutput, imagePath: String, banner: String) throws -> Int32 {
     let interactive = batch == nil && isatty(STDIN_FILENO) == 1
     let console = Console(style: .forTerminal(STDOUT_FILENO), showsProgress: isatty(STDERR_FILENO) == 1)
-    let symbols = loadSymbols(archive: archive, imagePath: imagePath, console: console)
-    let output = GuestOutput()
-    let session = try REPL.makeSession(archive: archive, output: output)
+    let symbols = loadSymbols(archive: session.archive, imagePath: imagePath, console: console)
     let repl = REPL(session: session, guestOutput: output, symbols: symbols, console: console, interactive: interactive)
     repl.echo = echo
     repl.installInterruptHandler()
@@ -105,9 +116,7 @@ struct ReplCommand: ParsableCommand {
       source = file
     } else if interactive {
       source = ReadlineSource(historyPath: ReadlineSource.defaultHistoryPath(), completer: repl.completions)
-      let outcome = archive.outcome.map { "the guest ended with \($0)" } ?? "the recording was cut short"
-      console.line(
-        "Retrovisor REPL on \(path): positions 0 to \(archive.finalPosition), \(outcome).")
+      console.line(banner)
       console.line("Type help for the commands, help COMMAND for one; Ctrl-D leaves.")
       repl.printLocation()
     } else {
@@ -118,8 +127,7 @@ struct ReplCommand: ParsableCommand {
   }
 
   /// The recorded image's symbols, when the image is at hand and is the one recorded.
-  private func loadSymbols(archive: RecordingArchive, imagePath: String?, console: Console) -> Symbols {
-    let path = imagePath ?? archive.setup.imageName
+  private func loadSymbols(archive: RecordingArchive, imagePath path: String, console: Console) -> Symbols {
     guard let data = FileManager.default.contents(atPath: path) else {
       console.note("retrovisor: no symbols: the image \(path) cannot be read (--image gives it)")
       return .none

@@ -65,24 +65,18 @@ import Testing
       ])
   }
 
-  @Test func replOnAnImageRecordsItFirst() throws {
+  /// `repl IMAGE` records live: the guest runs only as the session goes forward, and what it
+  /// ran can be travelled back over at once.
+  @Test func replOnAnImageRecordsLive() throws {
     let (status, output) = try runREPL(
-      ["repl", "--echo", TestPaths.guest("corrupt")], script: script("when", "break panic", "continue"))
+      ["repl", "--echo", TestPaths.guest("corrupt")],
+      script: script("when", "break panic", "continue", "when", "reverse-stepi", "when", "continue", "when"))
     #expect(status == 0)
     #expect(
       output == """
-        retrovisor: recording \(TestPaths.guest("corrupt")) until the guest ends
-        corrupt: building list
-        corrupt: list has 6 nodes
-        corrupt: scratch checksum 0x33333333
-        corrupt: waiting 5 ticks
-        corrupt: fib(30) = 832040
-        corrupt: checking list
-        list check: node 3 corrupted (magic=0xdeadbeef)
-        PANIC: corrupted list
-        retrovisor: the guest ended (status 7); exploring the recording
+        retrovisor: recording \(TestPaths.guest("corrupt")) live (into a temporary file; -o keeps one): the guest stands at its first instruction
         (rv) when
-        position 0 (start)
+        position 0 (the live guest stands here: going forward runs it, recorded)
         (rv) break panic
         breakpoint 1 at 0x1000f4 <panic>
         (rv) continue
@@ -95,6 +89,17 @@ import Testing
         list check: node 3 corrupted (magic=0xdeadbeef)
         breakpoint 1, 0x1000f4 <panic>
         [448+20] 0x1000f4 <panic>: pushl %ebp
+        (rv) when
+        position 448+20 (the live guest stands here: going forward runs it, recorded)
+        (rv) reverse-stepi
+        [448+19] 0x10015e <walk_list+0x4c>: calll 0x1000f4 <panic>
+        (rv) when
+        position 448+19
+        (rv) continue
+        breakpoint 1, 0x1000f4 <panic>
+        [448+20] 0x1000f4 <panic>: pushl %ebp
+        (rv) when
+        position 448+20 (the live guest stands here: going forward runs it, recorded)
 
         """)
   }

@@ -96,7 +96,7 @@ import Testing
     #expect(location.wholeMatch(of: /\[\d+(\+\d+)?\] 0x[0-9a-f]+ <\w+(\+0x[0-9a-f]+)?>: .+/) != nil)
     try t.type("frobnicate")
     try t.press("C-c")
-    #expect(t.wait { $0.suffix(2) == ["(rv) frobnicate^C", "(rv)"] })
+    #expect(t.wait { $0.suffix(2) == ["(rv) frobnicate^C", "(rv)"] }, "screen: \(t.screen())")
     try t.type("when")
     try t.press("Enter")
     #expect(t.waitForLastLine("(rv)"))

@@ -28,7 +28,10 @@ public struct NavigationCommands {
     case "help": return help()
     case "when":
       let p = try session.position()
-      return ["position \(p)" + (p == session.endPosition ? " (end)" : p == .start ? " (start)" : "")]
+      let live = session.live.map { $0.outcome == nil } ?? false
+      let end = live ? " (the live guest stands here: going forward runs it, recorded)" : " (end)"
+      let atEnd = live ? p == session.liveFrontier : p == session.endPosition
+      return ["position \(p)" + (atEnd ? end : p == .start ? " (start)" : "")]
     case "seek", "goto":
       guard !rest.isEmpty else { throw SessionError.unsupported("\(word) needs a position (N, N+I, start, end)") }
       let target: Position
@@ -58,7 +61,11 @@ public struct NavigationCommands {
       )
       return out
     case "info":
-      return session.archive.summaryLines(path: session.archive.path)
+      var lines = session.archive.summaryLines(path: session.archive.path)
+      if let live = session.live, live.outcome == nil, let i = lines.firstIndex(where: { $0.hasPrefix("outcome ") }) {
+        lines[i] = "outcome        none yet: recording live, the guest stands at the end"
+      }
+      return lines
     case "phys":
       switch rest {
       case "on": session.physicalAddresses = true

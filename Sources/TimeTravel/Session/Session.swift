@@ -58,20 +58,25 @@ public final class Session {
     archive = try RecordingArchive(path: live.path)
     replayer = try Replayer(archive: archive, console: console, interrupter: interrupter)
     interrupter.add(live.events)
+    liveFrontier = .start
   }
 
   /// After the live machine ran: the file holds more history. Reopens it and replays to its
   /// new end, where the live machine stands.
   func reloadRecording() throws {
     archive = try RecordingArchive(path: archive.path)
-    replayer = try Replayer(archive: archive, console: { _ in }, interrupter: interrupter)
+    replayer = try Replayer(archive: archive, console: console, interrupter: interrupter)
     checkpoints = []
     uncountedFingerprint = nil
     try replayer.restoreSnapshot(atOrBefore: archive.finalPosition)
     _ = try replayer.run()
     // The new replayer maps all of RAM: take the watched pages out again.
     try refreshWatchedPages()
+    liveFrontier = try position()
   }
+
+  /// Where the live machine stands (a live session's last recorded instant), nil otherwise.
+  public private(set) var liveFrontier: Position?
 
   public var platform: Platform { replayer.platform }
 
