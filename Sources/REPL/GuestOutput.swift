@@ -25,9 +25,20 @@ public final class GuestOutput {
     }
   }
 
+  /// Shows a live guest's output as it prints (the REPL's console), so a long live run is not
+  /// silent until it stops.
+  var liveEcho: (([UInt8]) -> Void)?
+  /// Output shown by `liveEcho` during the current command, up to this count.
+  var echoedThrough: UInt64 = 0
+
   /// Output of a live session's guest, which always prints at the frontier: after everything
   /// received so far.
-  public func appendLive(_ chunk: [UInt8]) { bytes += chunk }
+  public func appendLive(_ chunk: [UInt8]) {
+    bytes += chunk
+    guard let liveEcho else { return }
+    liveEcho(chunk)
+    echoedThrough = UInt64(bytes.count)
+  }
 
   func slice(from: UInt64, to: UInt64) -> [UInt8] {
     let lo = min(Int(from), bytes.count)
@@ -60,7 +71,9 @@ extension REPL {
   /// forward.
   func showGuestOutput() {
     let now = session.outputBytes
-    if now > outputMark { console.guest(guestOutput.slice(from: outputMark, to: now)) }
+    // What a live guest printed during this command is on the screen already.
+    let from = max(outputMark, guestOutput.echoedThrough)
+    if now > from { console.guest(guestOutput.slice(from: from, to: now)) }
     outputMark = now
   }
 }

@@ -35,6 +35,7 @@ public final class REPL {
     self.console = console
     self.interactive = interactive
     outputMark = session.outputBytes
+    guestOutput.liveEcho = { [unowned console] in console.guest($0) }
   }
 
   var style: Style { console.style }
@@ -78,9 +79,11 @@ public final class REPL {
     if command.name == Command.quit.name { return false }
     repeatLine = command.repeats ? text : nil
     Interrupts.beginCommand()
+    guestOutput.echoedThrough = 0
     defer {
       Interrupts.endCommand()
       showGuestOutput()
+      guestOutput.echoedThrough = 0
     }
     do {
       try command.run(self, invocation)

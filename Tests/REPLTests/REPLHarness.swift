@@ -42,7 +42,12 @@ final class REPLHarness: @unchecked Sendable {
     let file = dir.appendingPathComponent("\(guest).rvr").path
     let p = Process()
     p.executableURL = URL(fileURLWithPath: TestPaths.retrovisor)
-    p.arguments = ["record", TestPaths.guest(guest), "-o", file]
+    // Snapshots by guest time only: how many the cost budget allows depends on the host's load,
+    // and the timeline and snapshot listings print them.
+    p.arguments = [
+      "record", TestPaths.guest(guest), "-o", file, "--snapshot-interval", "100", "--snapshot-pages", "0",
+      "--snapshot-budget", "1",
+    ]
     p.standardOutput = FileHandle.nullDevice
     p.standardError = FileHandle.nullDevice
     p.standardInput = FileHandle.nullDevice

@@ -111,20 +111,20 @@ import Testing
   /// a stepping command.
   @Test func historyPersistsAcrossRunsAndEnterRepeats() throws {
     let (first, state) = try start("corrupt")
+    // Each wait looks for the command's own output: the prompt before it ends in "(rv)" too.
     try first.type("si 3")
     try first.press("Enter")
-    #expect(first.waitForLastLine("(rv)"))
+    #expect(first.wait { $0.suffix(2) == ["[0+3] 0x1002bb <_start+0x7>: movl %eax, %esi", "(rv)"] })
     try first.press("Enter")
-    #expect(first.waitForLastLine("(rv)"))
+    #expect(first.wait { $0.suffix(2) == ["[0+6] 0x1002c6 <_start+0x12>: ljmpl $0x8:$0x1002cd", "(rv)"] })
     try first.type("when")
     try first.press("Enter")
-    #expect(first.waitForLastLine("(rv)"))
-    #expect(
-      first.screen().suffix(7) == [
-        "(rv) si 3", "[0+3] 0x1002bb <_start+0x7>: movl %eax, %esi",
-        "(rv)", "[0+6] 0x1002c6 <_start+0x12>: ljmpl $0x8:$0x1002cd",
-        "(rv) when", "position 0+6", "(rv)",
-      ])
+    let expected = [
+      "(rv) si 3", "[0+3] 0x1002bb <_start+0x7>: movl %eax, %esi",
+      "(rv)", "[0+6] 0x1002c6 <_start+0x12>: ljmpl $0x8:$0x1002cd",
+      "(rv) when", "position 0+6", "(rv)",
+    ]
+    #expect(first.wait { $0.suffix(7) == expected }, "screen: \(first.screen())")
     try first.press("C-d")
     #expect(first.wait { _ in !first.isRunning })
     let history = try String(contentsOf: state.appendingPathComponent("retrovisor/history"), encoding: .utf8)
@@ -136,8 +136,7 @@ import Testing
     try second.press("Up")
     #expect(second.waitForLastLine("(rv) si 3"))
     try second.press("Enter")
-    #expect(second.waitForLastLine("(rv)"))
-    #expect(second.screen().suffix(3) == ["(rv) si 3", "[0+3] 0x1002bb <_start+0x7>: movl %eax, %esi", "(rv)"])
+    #expect(second.wait { $0.suffix(3) == ["(rv) si 3", "[0+3] 0x1002bb <_start+0x7>: movl %eax, %esi", "(rv)"] })
   }
 
   /// Colour on a terminal, none with NO_COLOR (and none through a pipe: see ScriptedSessionTests).
