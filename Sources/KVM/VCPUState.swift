@@ -64,6 +64,17 @@ extension VCPU {
     try setRaw(state.debugRegisters, kvm_debugregs.self, "KVM_SET_DEBUGREGS", CKVM_KVM_SET_DEBUGREGS)
     try setMPState(state.mpState)
     try setRaw(state.events, kvm_vcpu_events.self, "KVM_SET_VCPU_EVENTS", CKVM_KVM_SET_VCPU_EVENTS)
+    try refreshRunStatus()
+  }
+
+  /// KVM fills in `kvm_run`'s status fields (`ready_for_interrupt_injection`, `if_flag`) only
+  /// when KVM_RUN returns, so after a restore they still describe the state before it: an
+  /// injection decided on them took an interrupt with IF clear (docs/determinism.md, "one look
+  /// per turn, and readiness after a restore"). An entry with `immediate_exit` runs no guest
+  /// code and sets them afresh.
+  func refreshRunStatus() throws(KVMError) {
+    guard let exit = try completePendingExit() else { return }
+    throw KVMError("KVM_RUN (after a restore)", message: "exited with \(exit) instead of returning at once")
   }
 
   public func mpState() throws(KVMError) -> UInt32 {

@@ -16,20 +16,25 @@ public final class HostPacedClockSource: ClockSource {
   /// Host time that counts as guest time 0; moves later by every stretch the run was held.
   public private(set) var start: UInt64
   private var heldSince: UInt64?
-  public init(start: UInt64 = HostClock.now()) { self.start = start }
-  public func elapsed() -> UInt64 { (heldSince ?? HostClock.now()) &- start }
+  /// Host time; tests pass a clock that moves at every reading, to make timing races certain.
+  private let now: () -> UInt64
+  public init(start: UInt64? = nil, now: @escaping () -> UInt64 = HostClock.now) {
+    self.now = now
+    self.start = start ?? now()
+  }
+  public func elapsed() -> UInt64 { (heldSince ?? now()) &- start }
   public func sample(current: UInt64) -> UInt64 { max(current, elapsed()) }
 
   /// The guest is paused (a debugger stopped a live run): guest time stands still until
   /// `release()`, as QEMU's virtual clock does while the VM is stopped. Without this, a long
   /// stop would hand the guest every timer tick it missed at once on resume.
   public func hold() {
-    if heldSince == nil { heldSince = HostClock.now() }
+    if heldSince == nil { heldSince = now() }
   }
 
   public func release() {
     guard let since = heldSince else { return }
-    start &+= HostClock.now() &- since
+    start &+= now() &- since
     heldSince = nil
   }
 }

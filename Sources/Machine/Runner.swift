@@ -41,10 +41,10 @@ public final class Runner {
   /// from run to run on some hosts, so neither is a position (design.md, contract point 4).
   private var lastExitWasImprecise = false
 
-  public init(platform: Platform, events: HostEvents) {
+  public init(platform: Platform, events: HostEvents, pacer: HostPacedClockSource = HostPacedClockSource()) {
     self.platform = platform
     self.events = events
-    self.pacer = HostPacedClockSource()
+    self.pacer = pacer
     platform.clock.source = pacer
   }
 
@@ -90,9 +90,14 @@ public final class Runner {
         case .reset(let source): return .ended(.reset(source: source))
         }
       }
-      if lastExitWasImprecise { try noteKickPointIfDelivering() }
-      deliverDueTime()
-      deliverInput()
+      // One reading of host time and of the input queue for both the kicked-point decision and
+      // the deliveries: a deadline passing (or a byte arriving) between two looks was delivered
+      // with no kicked point before it, so replay handed it over at the exit instead.
+      let elapsed = pacer.elapsed()
+      let input = events.takeInput()
+      if lastExitWasImprecise { try noteKickPointIfDelivering(elapsed: elapsed, input: !input.isEmpty) }
+      deliverDueTime(elapsed: elapsed)
+      deliverInput(input)
       let injected = try injectPendingInterrupt()
       if singleStep {
         // One step, as replay takes it: an injected interrupt's entry (a breakpoint on its
@@ -200,24 +205,24 @@ public final class Runner {
 
   /// After a kick or window exit, anything the engine does changes the guest at a point no exit marks: tell
   /// the observer first, so it can identify the point (design.md, contract point 4).
-  private func noteKickPointIfDelivering() throws {
-    let timeDue = platform.pit.nextDeadline.map { pacer.elapsed() >= $0 } ?? false
+  private func noteKickPointIfDelivering(elapsed: UInt64, input: Bool) throws {
+    let timeDue = platform.pit.nextDeadline.map { elapsed >= $0 } ?? false
     let injecting = platform.pic.hasPendingInterrupt && platform.vcpu.readyForInterruptInjection
-    if timeDue || events.hasInput || injecting {
+    if timeDue || input || injecting {
       try observer?.kickPoint(afterExit: exitIndex, platform: platform)
     }
   }
 
   /// Timer deadlines that host time has passed: guest time jumps to the deadline, never beyond,
   /// so what the guest sees follows from the deadline alone.
-  private func deliverDueTime() {
-    guard let due = platform.pit.nextDeadline, pacer.elapsed() >= due else { return }
+  private func deliverDueTime(elapsed: UInt64? = nil) {
+    guard let due = platform.pit.nextDeadline, (elapsed ?? pacer.elapsed()) >= due else { return }
     platform.deliverTime(due)
     observer?.deliveredTime(due)
   }
 
-  private func deliverInput() {
-    let bytes = events.takeInput()
+  private func deliverInput(_ taken: [UInt8]? = nil) {
+    let bytes = taken ?? events.takeInput()
     guard !bytes.isEmpty else { return }
     platform.uart.receive(bytes)
     observer?.deliveredInput(bytes)

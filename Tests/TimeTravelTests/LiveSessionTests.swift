@@ -89,4 +89,53 @@ struct LiveSessionTests {
       #expect(try replay.observe() == expected)
     }
   }
+
+  /// Live steps while timer deadlines keep passing: a clock that moves 1 ms at every reading
+  /// puts a deadline between any two readings of one loop turn now and then. The live loop once
+  /// read it twice (is a delivery due, so note a kicked point? then: deliver what is due), so a
+  /// deadline passing in between was delivered with no kicked point, and replay handed it over
+  /// at the exit before. Every state the live steps reach must be met again by replay.
+  @Test func liveStepsWhileDeadlinesPassReplayExactly() throws {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("livehurry-\(getpid()).rvr").path
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let clock = HurriedHostClock(step: 1_000_000)
+    let session = try liveSession("ticks", file: file, pacer: HostPacedClockSource(now: clock.now))
+    // To the first timer interrupt: from there on the timer keeps firing.
+    let handler = try #require(try guestSymbols("ticks").symbol(named: "isr_dispatch"))
+    session.addBreakpoint(at: handler.value)
+    guard case .breakpoint = try session.continueForward() else {
+      Issue.record("no timer interrupt")
+      return
+    }
+    try session.deleteAll()
+    var forward = [try session.observe()]
+    for _ in 0..<150 {
+      #expect(try session.stepi() == .stepped)
+      forward.append(try session.observe())
+    }
+    let replay = try Session(archive: RecordingArchive(path: file))
+    #expect(try replay.seek(to: forward[0].position) == .arrived)
+    #expect(try replay.observe() == forward[0])
+    for expected in forward.dropFirst() {
+      #expect(try replay.stepi() == .stepped)
+      let o = try replay.observe()
+      guard o == expected else {
+        Issue.record("the replay stepped to \(o), the live steps to \(expected)")
+        return
+      }
+    }
+  }
+
+  /// KVM reports whether the guest can take an interrupt (`ready_for_interrupt_injection`) only
+  /// when KVM_RUN returns. Replay injects on that word right after restoring a snapshot or a
+  /// checkpoint, so a restore must bring it up to date: it once still described the state
+  /// before the restore, and an interrupt went in with IF clear.
+  @Test func restoringAStateRefreshesInterruptReadiness() throws {
+    let replayer = try RecordingCache.shared.session(of: "ticks").replayer
+    let vcpu = replayer.platform.vcpu
+    #expect(try replayer.run(afterExit: { vcpu.readyForInterruptInjection }) == .checked)
+    try replayer.restoreSnapshot(atOrBefore: 0)
+    #expect(try vcpu.registers().rflags & 0x200 == 0)
+    #expect(!vcpu.readyForInterruptInjection)
+  }
 }

@@ -74,7 +74,7 @@ extension Session {
 }
 
 /// A session recording `guest` live into `file`, standing at its first instruction.
-func liveSession(_ guest: String, file: String) throws -> Session {
+func liveSession(_ guest: String, file: String, pacer: HostPacedClockSource = HostPacedClockSource()) throws -> Session {
   let image = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestPaths.guest(guest))))
   let kind = try #require(ImageLoader.detect(image))
   let configuration = MachineConfiguration()
@@ -84,5 +84,16 @@ func liveSession(_ guest: String, file: String) throws -> Session {
   let setup = RecordingSetup(
     configuration: configuration, imageName: TestPaths.guest(guest), image: image, imageKind: kind.rawValue, commandLine: "")
   let recorder = try Recorder(path: file, platform: platform, setup: setup, tap: tap, firmware: boot.firmware)
-  return try Session(live: LiveRecording(path: file, platform: platform, recorder: recorder))
+  return try Session(live: LiveRecording(path: file, platform: platform, recorder: recorder, pacer: pacer))
+}
+
+/// Host time that moves on by `step` at every reading (and with the host clock between them).
+final class HurriedHostClock {
+  let step: UInt64
+  private var readings: UInt64 = 0
+  init(step: UInt64) { self.step = step }
+  func now() -> UInt64 {
+    readings += 1
+    return HostClock.now() &+ readings &* step
+  }
 }

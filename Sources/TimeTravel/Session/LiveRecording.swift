@@ -15,14 +15,15 @@ public final class LiveRecording {
   public private(set) var outcome: RecordedOutcome?
 
   /// `platform` is loaded and `recorder` has taken its first snapshot into `path`. The guest
-  /// gets no serial input (stdin belongs to the debugger's terminal).
-  public init(path: String, platform: Platform, recorder: Recorder) {
+  /// gets no serial input (stdin belongs to the debugger's terminal). `pacer` paces guest time
+  /// by the host clock (tests pass one with a clock of their own).
+  public init(path: String, platform: Platform, recorder: Recorder, pacer: HostPacedClockSource = HostPacedClockSource()) {
     self.path = path
     self.platform = platform
     self.recorder = recorder
     events = HostEvents()
     events.closeInput()
-    runner = Runner(platform: platform, events: events)
+    runner = Runner(platform: platform, events: events, pacer: pacer)
     recorder.attach(to: runner)
   }
 
