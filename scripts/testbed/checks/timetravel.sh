@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# check: TimeTravelTests (stepping, breakpoints, watchpoints and reverse execution on recordings)
+# timeout: 2400
+set -euo pipefail
+. /testbed/lib.sh
+tb_swift_test '^TimeTravelTests\.'
