@@ -113,6 +113,8 @@ mkdir -p "$run_dir/root/testbed"
   echo "TESTBED_MODE=$mode"
   echo "TESTBED_SMOKE=$smoke"
   printf 'TESTBED_CHECKS=%q\n' "${selected[*]}"
+  # Swift Testing colours its output on a terminal; a log (CI) gets it plain.
+  [ -t 1 ] || echo "export NO_COLOR=1"
   for e in "${envs[@]}"; do printf 'export %q\n' "$e"; done
 } >"$run_dir/root/testbed/run.conf"
 [ "$mode" != run ] || printf '%s\n' "$run_cmd" >"$run_dir/root/testbed/run.sh"
