@@ -12,10 +12,24 @@
 #   # smoke: yes                      (part of --smoke)
 #   # timeout: SECONDS                (killed after that; default 1800)
 
-# Runs Swift Testing tests from the test binary; arguments are --filter/--skip regexes.
+# Runs Swift Testing tests from the test binary; arguments are --filter regexes, or --skip REGEX
+# (passed through). With --smoke,
+# the tests listed in /testbed/known-failures (failing on stock KVM today, each with its
+# reason) are skipped, so CI guards what passes; the full run runs and reports them all.
 tb_swift_test() {
   local args=() a
-  for a in "$@"; do args+=(--filter "$a"); done
+  while (($#)); do
+    case "$1" in
+      --skip) args+=(--skip "$2"); shift ;;
+      *) args+=(--filter "$1") ;;
+    esac
+    shift
+  done
+  if smoke; then
+    while read -r a _; do
+      [ -z "$a" ] || [ "${a:0:1}" = "#" ] || args+=(--skip "$a")
+    done </testbed/known-failures
+  fi
   RetrovisorPackageTests.xctest --testing-library swift-testing "${args[@]}" 2>&1 |
     grep -vE '^(Test Case .*started|◇ Test .*started)'
 }

@@ -80,7 +80,7 @@ sysmap=/boot/System.map-${vmlinuz#/boot/vmlinuz-}
 [ ! -r "$sysmap" ] || cp "$sysmap" "$root/testbed/linux/System.map"
 
 cp "$testbed/init" "$root/init"
-cp "$testbed/lib.sh" "$root/testbed/lib.sh"
+cp "$testbed/lib.sh" "$testbed/known-failures" "$root/testbed/"
 mkdir -p "$root/testbed/checks"
 cp "$testbed"/checks/*.sh "$root/testbed/checks/"
 chmod 755 "$root/init" "$root"/testbed/checks/*.sh
