@@ -187,13 +187,14 @@ if ! grep -q '^done$' "$run_dir/result.txt"; then
   echo "testbed: FAIL: the guest stopped before the checks finished (QEMU status $qemu_status; see the console above)"
   exit 2
 fi
-summary="$passed passed, ${#failed[@]} failed, ${#skipped[@]} skipped; total ${elapsed}s"
+echo "testbed: $passed passed, ${#failed[@]} failed, ${#skipped[@]} skipped"
+count=$((passed + ${#failed[@]} + ${#skipped[@]}))
 if ((${#failed[@]})); then
-  echo "testbed: FAIL: check ${failed[*]} failed ($summary)"
+  echo "testbed: FAIL: check ${failed[*]} failed ($count checks, ${elapsed}s)"
   exit 1
 fi
 if ((passed == 0)); then
-  echo "testbed: FAIL: no check ran ($summary)"
+  echo "testbed: FAIL: no check passed ($count checks, ${elapsed}s)"
   exit 1
 fi
-echo "testbed: PASS ($summary)"
+echo "testbed: PASS ($count checks, ${#skipped[@]} skipped, ${elapsed}s)"
