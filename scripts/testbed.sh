@@ -92,10 +92,27 @@ for f in "$bin/retrovisor" "$bin/RetrovisorPackageTests.xctest"; do
 done
 
 # --- 3. The initramfs -------------------------------------------------------------------------
+# The checks this run will do, to know whether gdb must be inside (--run always gets it).
+if ((${#selected[@]})); then
+  planned=("${selected[@]}")
+else
+  planned=()
+  for f in "$checks_dir"/*.sh; do
+    ((smoke)) && ! grep -q '^# smoke: yes' "$f" && continue
+    planned+=("$(basename "$f" .sh)")
+  done
+fi
+with_gdb=0
+[ "$mode" = run ] && with_gdb=1
+for name in "${planned[@]}"; do
+  grep -q '^# needs: gdb' "$checks_dir/$name.sh" && with_gdb=1
+done
+
 stamp "assembling the initramfs"
 out=.build/testbed
 mkdir -p "$out"
-bash scripts/testbed/mkinitramfs.sh "$out" "$vmlinuz" "$moddir" "$bin" || die "could not build the initramfs"
+TESTBED_GDB=$with_gdb bash scripts/testbed/mkinitramfs.sh "$out" "$vmlinuz" "$moddir" "$bin" ||
+  die "could not build the initramfs"
 
 # What this run does travels in a small plain cpio put before the big compressed one (the kernel
 # unpacks concatenated archives in order), so the big one is reused unchanged between runs.
@@ -119,7 +136,9 @@ mkdir -p "$run_dir/root/testbed"
 } >"$run_dir/root/testbed/run.conf"
 [ "$mode" != run ] || printf '%s\n' "$run_cmd" >"$run_dir/root/testbed/run.sh"
 (cd "$run_dir/root" && find . | cpio -o -H newc --quiet) >"$run_dir/run.cpio"
-cat "$run_dir/run.cpio" "$out/initramfs.cpio" >"$run_dir/initrd"
+parts=("$run_dir/run.cpio" "$out/initramfs.cpio")
+((with_gdb)) && [ -f "$out/gdb.cpio" ] && parts+=("$out/gdb.cpio")
+cat "${parts[@]}" >"$run_dir/initrd"
 
 # --- 4. Boot ----------------------------------------------------------------------------------
 # COM1 is the console, streamed here; COM2 goes to a file and carries only the result lines

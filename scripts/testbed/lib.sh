@@ -11,6 +11,8 @@
 #   # check: ONE-LINE DESCRIPTION     (--list)
 #   # smoke: yes                      (part of --smoke)
 #   # timeout: SECONDS                (killed after that; default 1800)
+#   # needs: gdb                      (gdb, python3, gdbstub-tests and the guests' sources inside;
+#                                      /testbed/repo names the tree they sit in)
 
 # Runs Swift Testing tests from the test binary; arguments are --filter regexes, or --skip REGEX
 # (passed through). With --smoke,

@@ -79,6 +79,38 @@ cp /bin/busybox "$root/testbed/linux/busybox"
 sysmap=/boot/System.map-${vmlinuz#/boot/vmlinuz-}
 [ ! -r "$sysmap" ] || cp "$sysmap" "$root/testbed/linux/System.map"
 
+# gdb and python3 (the stdlib gdb needs too), for the gdbstub tests and for checks that attach
+# gdb to a recording, go into a second archive, OUT/gdb.cpio (~30 MB compressed, a few seconds
+# more to boot), which testbed.sh adds when a check says "# needs: gdb". The tests and the
+# guests' sources sit at this tree's own path, where the guests' debug info and run_tests.py
+# look for them.
+build_gdb_archive() {
+  local root=$out/gdbroot pylib so repo
+  # Its inputs rarely change: keep it unless the tests or the guests did.
+  if [ -f "$out/gdb.cpio" ] && [ -z "$(find gdbstub-tests guests -newer "$out/gdb.cpio" | head -1)" ]; then
+    return 0
+  fi
+  rm -rf "$root" "$out/gdb.cpio"
+  [ -x /usr/bin/gdb ] && [ -x /usr/bin/python3 ] || return 0
+  mkdir -p "$root"/{usr/bin,usr/share,etc,testbed}
+  add_exe /usr/bin/gdb /usr/bin/gdb
+  add_exe "$(readlink -f /usr/bin/python3)" /usr/bin/python3
+  cp -a /usr/share/gdb "$root/usr/share/"
+  [ ! -d /etc/gdb ] || cp -a /etc/gdb "$root/etc/"
+  # Debian's python (the one gdb links), not whatever python3 is first on PATH.
+  pylib=$(/usr/bin/python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')
+  mkdir -p "$root$pylib"
+  tar -C "$pylib" --exclude=./test --exclude=./idlelib --exclude=./tkinter --exclude=./ensurepip \
+    --exclude=./lib2to3 --exclude=./config-\* -cf - . | tar -C "$root$pylib" -xf -
+  for so in "$pylib"/lib-dynload/*.so; do add_libs "$so"; done
+  repo=$(pwd)
+  mkdir -p "$root$repo"
+  tar -cf - gdbstub-tests guests | tar -C "$root$repo" -xf -
+  echo "$repo" >"$root/testbed/repo"
+  (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | zstd -q -T2 -3 >"$out/gdb.cpio.tmp"
+  mv "$out/gdb.cpio.tmp" "$out/gdb.cpio"
+}
+
 cp "$testbed/init" "$root/init"
 cp "$testbed/lib.sh" "$testbed/known-failures" "$root/testbed/"
 mkdir -p "$root/testbed/checks"
@@ -92,3 +124,7 @@ echo "root:x:0:" >"$root/etc/group"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | zstd -q -T2 -3 >"$out/initramfs.cpio.tmp"
 mv "$out/initramfs.cpio.tmp" "$out/initramfs.cpio"
 echo "mkinitramfs: $(du -sh "$root" | cut -f1) in $(du -h "$out/initramfs.cpio" | cut -f1) ($out/initramfs.cpio)" >&2
+if [ "${TESTBED_GDB:-0}" = 1 ]; then
+  build_gdb_archive
+  [ ! -f "$out/gdb.cpio" ] || echo "mkinitramfs: gdb, python3: $(du -h "$out/gdb.cpio" | cut -f1) ($out/gdb.cpio)" >&2
+fi
