@@ -13,3 +13,8 @@ swift build --build-tests
 swift test 2>&1 | grep -vE '^(Test Case .*started|◇ Test .*started)'
 # The real gdb against the stub (gdbstub-tests/).
 python3 gdbstub-tests/run_tests.py
+# The stock-KVM test bed (docs/hosts.md): the fast subset, ~2 min once its Debian packages are
+# installed. RETROVISOR_TESTBED=0 leaves it out; the full run is `bash scripts/testbed.sh`.
+if [ "${RETROVISOR_TESTBED:-1}" != 0 ]; then
+  bash scripts/testbed.sh --smoke --no-build
+fi

@@ -25,8 +25,10 @@ enum Paths {
     return root.appendingPathComponent(".build/debug/retrovisor").path
   }
 
+  /// A test guest: in $RETROVISOR_GUESTS (the test bed sets it), or in guests/build.
   static func guest(_ name: String) -> String {
-    root.appendingPathComponent("guests/build/\(name).elf").path
+    let dir = ProcessInfo.processInfo.environment["RETROVISOR_GUESTS"] ?? root.appendingPathComponent("guests/build").path
+    return URL(fileURLWithPath: dir).appendingPathComponent("\(name).elf").path
   }
 }
 

@@ -21,7 +21,11 @@ enum TestPaths {
     return root.appendingPathComponent(".build/debug/retrovisor").path
   }
 
-  static func guest(_ name: String) -> String { root.appendingPathComponent("guests/build/\(name).elf").path }
+  /// A test guest: in $RETROVISOR_GUESTS (the test bed sets it), or in guests/build.
+  static func guest(_ name: String) -> String {
+    let dir = ProcessInfo.processInfo.environment["RETROVISOR_GUESTS"] ?? root.appendingPathComponent("guests/build").path
+    return URL(fileURLWithPath: dir).appendingPathComponent("\(name).elf").path
+  }
 }
 
 /// Recordings made once per test process, and in-process REPLs on them.
