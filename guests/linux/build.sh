@@ -44,7 +44,7 @@ cp "$kernel" "$out/vmlinuz"
 
 # The command line: why each option is there is in docs/linux-guest.md.
 cat >"$out/cmdline" <<'EOF'
-console=ttyS0 earlyprintk=serial,ttyS0 nokaslr norandmaps nolapic noapic acpi=off pci=off nosmp maxcpus=1 no5lvl tsc=unstable notsc lpj=4000000 no_timer_check clocksource=jiffies nowatchdog nmi_watchdog=0 mitigations=off pti=off random.trust_cpu=off quiet loglevel=4 reboot=k panic=-1
+console=ttyS0 nokaslr norandmaps randomize_kstack_offset=off nolapic noapic acpi=off pci=off nosmp no5lvl lpj=1000000 clocksource=jiffies nowatchdog mitigations=off quiet reboot=k panic=-1
 EOF
 
 # The initramfs: busybox with a link per applet the scripts use, /init and /etc/session.
