@@ -34,6 +34,7 @@ enum VmlinuxFixture {
     // PT_NOTE at 0x180: namesz 6, descsz 4, type 1, name, desc.
     F.put32(&bytes, 120, 4)
     F.put64(&bytes, 128, 0x180)
+    F.put64(&bytes, 152, 24)
     F.put64(&bytes, 160, 24)
     F.put32(&bytes, 0x180, 6)
     F.put32(&bytes, 0x184, 4)
@@ -94,7 +95,7 @@ enum VmlinuxFixture {
 }
 
 @Suite struct VirtualTSCPortTests {
-  @Test func readsGuestTimeOncePerAccess() throws {
+  @Test func readsGuestTimeOncePerAccess() {
     let clock = VirtualClock()
     let port = VirtualTSCPort(clock: clock)
     #expect(port.portRanges == [0xF8...0xFB])
@@ -105,6 +106,6 @@ enum VmlinuxFixture {
     port.write(port: 0xF8, size: 4, value: 0)  // ignored
     clock.advance(to: 0x1_2345_6800)
     #expect(port.read(port: 0xF8, size: 4) == 0x2345_6800)
-    try expectStateRoundTrip(port, into: VirtualTSCPort(clock: clock))
+    #expect(port.stateBytes().isEmpty)  // no state of its own: time is the clock's
   }
 }
