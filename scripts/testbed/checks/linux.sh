@@ -7,7 +7,8 @@
 #   2. `retrovisor record` records the vmlinux boot;
 #   3. `retrovisor replay` replays it: byte-identical console output, every snapshot hash equal;
 #   4. if gdb is there: `retrovisor debug` serves the recording, gdb breaks in the kernel's timer
-#      interrupt handler (its address from System.map), reverse-steps and reverse-continues;
+#      interrupt handler (its address from System.map), steps on, reverse-steps and
+#      reverse-continues back to the breakpoint;
 #   5. prints the figures (FIGURE lines) and exits non-zero when a step failed.
 #
 # Runs inside the test bed (POSIX sh, busybox is enough). Inputs, from the environment:
@@ -102,23 +103,23 @@ else
     "$RETROVISOR" debug "$WORK/linux.rvr" --gdb "127.0.0.1:$port" >"$WORK/debug.out" 2>&1 &
     stub=$!
     sleep 2
-    # Two hits of the handler: then back one instruction before the second hit, and back
-    # to the first hit.
+    # The first hit of the handler, three instructions on, one back, then back to the hit.
     timeout "$LINUX_TIMEOUT" gdb -nx -batch \
         -ex 'set pagination off' -ex 'set architecture i386:x86-64' \
         -ex "target remote 127.0.0.1:$port" \
-        -ex "break *0x$addr" -ex continue -ex 'monitor when' -ex continue -ex 'monitor when' \
-        -ex 'p/x $pc' -ex reverse-stepi -ex 'p/x $pc' -ex 'monitor when' \
+        -ex "break *0x$addr" -ex continue -ex 'monitor when' -ex 'p/x $pc' \
+        -ex 'stepi 3' -ex reverse-stepi -ex 'p/x $pc' -ex 'monitor when' \
         -ex reverse-continue -ex 'p/x $pc' -ex 'monitor when' -ex kill \
         >"$WORK/gdb.out" 2>&1
     kill "$stub" 2>/dev/null
     wait "$stub" 2>/dev/null
     pcs=$(grep -o '^\$[0-9]* = 0x[0-9a-f]*' "$WORK/gdb.out" | sed 's/.* = //' | tr '\n' ' ')
     hits=$(grep -c "Breakpoint 1, 0x0*$addr" "$WORK/gdb.out")
+    grep -E '^position|^Breakpoint|diverged' "$WORK/gdb.out" | sed 's/^/linux: gdb: /'
     set -- $pcs
     if [ $# -eq 3 ] && [ "$1" = "0x$addr" ] && [ "$2" != "0x$addr" ] && [ "$3" = "0x$addr" ] &&
-        [ "$hits" -ge 3 ]; then
-        pass "gdb: breakpoint at timer_interrupt (0x$addr), reverse-stepi to $2, reverse-continue back to it"
+        [ "$hits" -ge 2 ]; then
+        pass "gdb: breakpoint at timer_interrupt (0x$addr), stepi 3, reverse-stepi to $2, reverse-continue back to it"
     else
         fail "gdb: expected pcs 0x$addr, another, 0x$addr; got '$pcs' ($hits hits); see $WORK/gdb.out"
         tail -20 "$WORK/gdb.out"
