@@ -32,6 +32,20 @@ public final class HostPacedClockSource: ClockSource {
     if heldSince == nil { heldSince = now() }
   }
 
+  /// Guest time may fall behind host time by at most `maxLag`: a guest (or a recorder) too slow
+  /// to keep up with its timer would otherwise get each overdue tick at once after the last,
+  /// spend all its time in the timer interrupt and never catch up. Past that lag, the host time
+  /// beyond `guestTime` is dropped, as the run were held for it: guest time then follows host
+  /// time again from `guestTime`, and the next tick comes a whole period later in host time.
+  /// Live pacing only: replay never consults host time.
+  public func limitLag(guestTime: UInt64, maxLag: UInt64) {
+    guard heldSince == nil else { return }
+    let now = HostClock.now()
+    let elapsed = now &- start
+    guard elapsed > guestTime, elapsed - guestTime > maxLag else { return }
+    start = now &- guestTime
+  }
+
   public func release() {
     guard let since = heldSince else { return }
     start &+= now() &- since

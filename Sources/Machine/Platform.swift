@@ -22,6 +22,7 @@ public final class Platform {
   public let portB: SystemControlPortB
   public let debugExit: DebugExit
   public let post: PostCodePort
+  public let vtsc: VirtualTSCPort
   public let port92: FastA20Reset
   public let i8042: I8042
 
@@ -69,7 +70,8 @@ public final class Platform {
     post = PostCodePort()
     port92 = FastA20Reset(onReset: { stop.request(.reset(source: "port 0x92")) })
     i8042 = I8042(lines: pic, onReset: { stop.request(.reset(source: "i8042 reset command")) })
-    for device: any PortDevice in [pic, pit, uart, cmos, portB, debugExit, post, port92, i8042] {
+    vtsc = VirtualTSCPort(clock: clock)
+    for device: any PortDevice in [pic, pit, uart, cmos, portB, debugExit, post, port92, i8042, vtsc] {
       do { try bus.register(device) } catch { throw .invalidConfiguration("\(error)") }
     }
   }

@@ -37,6 +37,11 @@ public final class Runner {
   public let pacer: HostPacedClockSource
   /// Host time a spinning guest may run past a timer deadline before it is kicked.
   public static let kickGrace: UInt64 = 20_000_000
+  /// How far guest time may fall behind host time before the excess is dropped
+  /// (`HostPacedClockSource.limitLag`): above the kick grace, so a guest that spins between
+  /// ticks keeps host-paced time, and small enough that a guest which cannot keep up with its
+  /// timer (a Linux kernel being recorded on a slow host) still gets to run between ticks.
+  public static let maxLag: UInt64 = 50_000_000
   /// The last exit was a kick or an interrupt-window exit: both come at a point that varies
   /// from run to run on some hosts, so neither is a position (design.md, contract point 4).
   private var lastExitWasImprecise = false
@@ -219,6 +224,7 @@ public final class Runner {
     guard let due = platform.pit.nextDeadline, (elapsed ?? pacer.elapsed()) >= due else { return }
     platform.deliverTime(due)
     observer?.deliveredTime(due)
+    pacer.limitLag(guestTime: due, maxLag: Self.maxLag)
   }
 
   private func deliverInput(_ taken: [UInt8]? = nil) {

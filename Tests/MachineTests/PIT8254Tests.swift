@@ -125,6 +125,19 @@ import Testing
     #expect(pit.readByte(0x40) == 0xF6)  // OUT high until a count is written
   }
 
+  @Test func powerOnStatusHasNullCountClear() {
+    // Linux reads counter 0 back before programming it and loops while null count is set.
+    let pit = makePIT()
+    pit.writeByte(0x43, 0xE2)  // read-back: status of channel 0
+    #expect(pit.readByte(0x40) & 0x40 == 0)
+    pit.writeByte(0x43, 0xC2)  // status and count: both stay readable, the count does not move
+    _ = pit.readByte(0x40)
+    let first = readCount(pit, channel: 0)
+    clock.advance(to: 5_000_000)
+    pit.writeByte(0x43, 0xD2)
+    #expect(readCount(pit, channel: 0) == first)
+  }
+
   @Test func channel2OneShotOutputFlipsOnTime() {
     let pit = makePIT()
     pit.setGate2(true)

@@ -150,7 +150,10 @@ private struct Channel {
   var countLatch: UInt8 = 0
   var statusLatched = false
   var latchedStatus: UInt8 = 0
-  var nullCount = true
+  /// Set by a control word until a count is loaded. Clear at power-on: the chip's state is
+  /// undefined then, and Linux's early boot (kaslr_get_random_long, before it programs the
+  /// PIT) reads counter 0 back in a loop until null count is clear, as a BIOS would have left it.
+  var nullCount = false
   var gate: Bool
   var running = false
   /// Modes 1 and 5: a gate rising edge has started the count.

@@ -22,11 +22,11 @@ public enum ImageLoader {
 
   /// Looks at the bytes and picks a loader: a Multiboot v1 header (magic 0x1BADB002 in the
   /// first 8192 bytes, 4-aligned, valid checksum) -> `.multiboot`; a Linux setup header ("HdrS"
-  /// at 0x202 and 0xAA55 at 0x1FE) -> `.linux`; otherwise nil (a raw binary needs
+  /// at 0x202 and 0xAA55 at 0x1FE) or a vmlinux ELF (a "Linux" ELF note) -> `.linux`; otherwise nil (a raw binary needs
   /// --load-address, a firmware image needs --bios).
   public static func detect(_ image: [UInt8]) -> ImageKind? {
     if findMultibootHeader(image) != nil { return .multiboot }
-    if isLinuxBzImage(image) { return .linux }
+    if isLinuxBzImage(image) || LinuxELFLoader.isVmlinux(image) { return .linux }
     return nil
   }
 
@@ -37,7 +37,9 @@ public enum ImageLoader {
   ) throws(ImageLoadError) -> BootState {
     switch kind {
     case .multiboot: return try MultibootLoader.load(image, into: memory, options: options)
-    case .linux: return try LinuxLoader.load(image, into: memory, options: options)
+    case .linux:
+      if ELFFile.hasMagic(image) { return try LinuxELFLoader.load(image, into: memory, options: options) }
+      return try LinuxLoader.load(image, into: memory, options: options)
     case .flat: return try FlatLoader.load(image, into: memory, options: options)
     case .firmware: return try FirmwareLoader.load(image, into: memory, options: options)
     }
