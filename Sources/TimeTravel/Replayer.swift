@@ -43,6 +43,8 @@ public final class Replayer {
   public let tap: OutputTap
   let tracker: PageTracker
   let msrIndices: [UInt32]
+  /// Guest debugging by the host's mechanisms (breakpoint method, single-step quirks).
+  let arming: BreakpointArming
   private var snapshotAt: [UInt64: Int] = [:]
 
   public private(set) var position: UInt64 = 0
@@ -81,7 +83,7 @@ public final class Replayer {
 
   public init(
     archive: RecordingArchive, console: @escaping ([UInt8]) -> Void, kvmPath: String = "/dev/kvm",
-    interrupter: Interrupter = Interrupter()
+    interrupter: Interrupter = Interrupter(), mechanisms: HostMechanisms? = nil
   ) throws {
     self.archive = archive
     self.interrupter = interrupter
@@ -89,6 +91,7 @@ public final class Replayer {
     samples = SampleFeed(values: archive.samples)
     platform = try Platform(configuration: archive.setup.configuration, kvmPath: kvmPath, console: tap.write)
     platform.clock.source = samples
+    arming = BreakpointArming(platform: platform, mechanisms: mechanisms ?? HostProbe.mechanisms(kvmPath: kvmPath))
     tracker = PageTracker(memory: platform.memory, vm: platform.vm) { [unowned platform] in platform.ramSlots }
     msrIndices = try platform.kvm.msrIndexList()
     for (i, s) in archive.snapshots.enumerated() { snapshotAt[s.position] = i }
@@ -102,6 +105,9 @@ public final class Replayer {
     interrupter.remove(watchdog)
     watchdog.stop()
   }
+
+  /// How many breakpoints `run` can arm at once on this host (more: single-step).
+  public var breakpointCapacity: Int { arming.capacity }
 
   /// Host time a replay may run without an exit before it is declared astray.
   static let exitBudget: UInt64 = 20_000_000_000
@@ -238,14 +244,14 @@ public final class Replayer {
 
   /// Runs forward until `target` (nil: to the end), the recorded end, or the end of the log;
   /// also stops at an execution breakpoint in `breakpoints` (hardware debug registers: at most
-  /// four), when `afterExit` returns true right after an exit, when `accessFilter` accepts an
+  /// `breakpointCapacity`), when `afterExit` returns true right after an exit, when `accessFilter` accepts an
   /// access to unmapped (watched) RAM, or at `requestInterrupt()`.
   public func run(
     until target: UInt64? = nil, breakpoints: [UInt64] = [], stopAtAccess accessFilter: (([MMIOExit]) -> Bool)? = nil,
     afterExit: (() throws -> Bool)? = nil
   ) throws -> Stop {
     let vcpu = platform.vcpu
-    precondition(breakpoints.count <= 4, "run mode arms at most four breakpoints")
+    precondition(breakpoints.count <= arming.capacity, "run mode arms at most breakpointCapacity breakpoints")
     while true {
       if let target, position >= target, stepsSinceExit == 0 { return .reached(position) }
       if let request = platform.stop.request { return .finished(outcome(of: request)) }
@@ -261,7 +267,8 @@ public final class Replayer {
       while nextGroup < archive.groups.count, archive.groups[nextGroup].position == position,
         let kick = archive.groups[nextGroup].kick
       {
-        let search = KickPointSearch(platform: platform, tracker: tracker, afterExit: position, watchdog: watchdog)
+        let search = KickPointSearch(
+          platform: platform, tracker: tracker, arming: arming, afterExit: position, watchdog: watchdog)
         // The recording reached this point `gap` ns of guest time after the exit; allow a
         // generous multiple of that in host time (single-stepping is much slower).
         let delivered = archive.groups[nextGroup].actions.compactMap { a -> UInt64? in
@@ -300,7 +307,7 @@ public final class Replayer {
       // A replay that went astray can spin without exits where the recording had one.
       let deadline = HostClock.now() &+ Self.exitBudget
       watchdog.arm(hostDeadline: deadline)
-      let exit = try vcpu.run()
+      let exit = try arming.run()
       watchdog.arm(hostDeadline: nil)
       if exit == .interrupted || exit == .interruptWindowOpen {
         if HostClock.now() >= deadline {
@@ -346,8 +353,8 @@ public final class Replayer {
     if atEndOfLog { return .endOfLog(position) }
     if let vector = pendingVector { return try enterInterrupt(vector) }
     let exit: VCPUExit
-    if try platform.instructionByteAtPC() == 0xF4 {
-      // HLT under single-step does not halt on some hosts (kvm-host-facts.md): run it plainly.
+    if try arming.mustRunPlainly() {
+      // HLT under single-step does not halt on some hosts (HostMechanisms): run it plainly.
       try setDebug(nil)
       exit = try runPastKicks()
     } else {
@@ -364,6 +371,8 @@ public final class Replayer {
       stepsSinceExit = stepsSinceExit.map { $0 + 1 }
       return .instruction
     }
+    if case .io = exit { arming.steppedExit() }
+    if case .mmio = exit { arming.steppedExit() }
     if let stop = try handle(exit) {
       switch stop {
       case .finished(let o): return .finished(o)
@@ -397,7 +406,8 @@ public final class Replayer {
     while nextGroup < archive.groups.count, archive.groups[nextGroup].position == position,
       let kick = archive.groups[nextGroup].kick
     {
-      let search = KickPointSearch(platform: platform, tracker: tracker, afterExit: position, watchdog: watchdog)
+      let search = KickPointSearch(
+        platform: platform, tracker: tracker, arming: arming, afterExit: position, watchdog: watchdog)
       guard try search.matches(kick) else { break }
       try deliverGroups(kicked: true)
       mayInject = true
@@ -465,7 +475,8 @@ public final class Replayer {
     guard let handler = try platform.interruptHandlerAddress(vector: vector) else {
       throw ReplayError.divergence("cannot read the guest's interrupt table entry for vector \(vector) at position \(position)")
     }
-    try setDebug([handler])
+    try arming.setInterruptEntry(handler: handler)
+    debugModeKnown = false
     let exit = try runPastKicks()
     pendingVector = nil
     mayInject = false
@@ -478,19 +489,15 @@ public final class Replayer {
   }
 
   private func runPastKicks() throws -> VCPUExit {
-    var exit = try platform.vcpu.run()
-    while exit == .interrupted { exit = try platform.vcpu.run() }
+    var exit = try arming.run()
+    while exit == .interrupted { exit = try arming.run() }
     return exit
   }
 
   /// nil: no guest debugging; []: single-step; addresses: hardware execute breakpoints.
   private func setDebug(_ mode: [UInt64]?) throws {
     guard !debugModeKnown || mode != debugMode else { return }
-    switch mode {
-    case nil: try platform.vcpu.setGuestDebug([])
-    case let addresses? where addresses.isEmpty: try platform.vcpu.setGuestDebug([.enable, .singleStep])
-    case let addresses?: try platform.vcpu.setExecutionBreakpoints(addresses)
-    }
+    try arming.set(mode)
     debugMode = mode
     debugModeKnown = true
   }
@@ -601,13 +608,16 @@ final class SampleFeed: ClockSource {
   }
 }
 
-/// Runs the guest to a recorded kicked point: a hardware execute breakpoint at its rip, and at
-/// each hit a comparison of the registers and the context hash; a hit that does not match is
-/// stepped over (disarm, single-step, re-arm: on some hosts the breakpoint fires again on resume).
-/// A hit of one of `alsoStopAt` (the user's breakpoints) ends the search first.
+/// Runs the guest to a recorded kicked point: an execution breakpoint at its rip, and at each
+/// hit a comparison of the registers and the context hash. A hit that does not match is stepped
+/// over (disarm, single-step, re-arm) where the host's breakpoint would stop there again on
+/// resume (`HostMechanisms.stepOverBreakpointHits`). Without a breakpoint method, or with more
+/// breakpoints than it holds, it single-steps. A hit of one of `alsoStopAt` (the user's
+/// breakpoints) ends the search first.
 struct KickPointSearch {
   let platform: Platform
   let tracker: PageTracker
+  let arming: BreakpointArming
   let afterExit: UInt64
   let watchdog: HostEvents
 
@@ -625,7 +635,6 @@ struct KickPointSearch {
   func run(to kick: KickPoint, hits: inout Int, singleStep: Bool, budget: UInt64, alsoStopAt: [UInt64] = []) throws
     -> Found
   {
-    let vcpu = platform.vcpu
     let rip = kick.registers.rip
     if try matches(kick) { return .atStart }
     let deadline = HostClock.now() &+ budget
@@ -636,11 +645,12 @@ struct KickPointSearch {
       error: .divergence(
         "the kicked point after exit \(afterExit) (rip 0x\(String(rip, radix: 16))) was not reached within \(budget / 1_000_000) ms"
       ))
-    if singleStep {
-      try vcpu.setGuestDebug([.enable, .singleStep])
-      defer { try? vcpu.setGuestDebug([]) }
+    let armed = [rip] + alsoStopAt.filter { $0 != rip }
+    defer { try? arming.set(nil) }
+    if singleStep || armed.count > arming.capacity {
+      try arming.set([])
       while true {
-        let exit = try vcpu.run()
+        let exit = try arming.run()
         if overdue() { throw timeout }
         switch exit {
         case .interrupted: continue
@@ -651,11 +661,9 @@ struct KickPointSearch {
         }
       }
     }
-    let armed = [rip] + alsoStopAt.filter { $0 != rip }.prefix(3)
-    try vcpu.setExecutionBreakpoints(armed)
-    defer { try? vcpu.setGuestDebug([]) }
+    try arming.set(armed)
     while true {
-      let exit = try vcpu.run()
+      let exit = try arming.run()
       if overdue() { throw timeout }
       switch exit {
       case .interrupted:
@@ -664,11 +672,12 @@ struct KickPointSearch {
         hits += 1
         if event.pc == rip, try matches(kick) { return alsoStopAt.contains(rip) ? .breakpoint(rip) : .reached }
         if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
-        try vcpu.setGuestDebug([.enable, .singleStep])
-        var stepped = try vcpu.run()
-        while stepped == .interrupted { stepped = try vcpu.run() }
+        guard arming.mechanisms.stepOverBreakpointHits else { continue }
+        try arming.set([])
+        var stepped = try arming.run()
+        while stepped == .interrupted { stepped = try arming.run() }
         guard case .debug = stepped else { throw Miss(error: notFound(kick, exit: stepped)) }
-        try vcpu.setExecutionBreakpoints(armed)
+        try arming.set(armed)
       default:
         throw Miss(error: notFound(kick, exit: exit))
       }

@@ -14,6 +14,8 @@ public final class Session {
     public var checkpointBudget: Int = 256 << 20
     /// Fewest instructions between two checkpoints made while stepping forward to a target.
     public var minimumCheckpointSpacing: UInt64 = 64
+    /// The host's mechanisms; nil: probed (once per process, `HostProbe`).
+    public var mechanisms: HostMechanisms? = nil
     public init() {}
   }
 
@@ -46,7 +48,8 @@ public final class Session {
     self.options = options
     self.console = console
     live = nil
-    replayer = try Replayer(archive: archive, console: console, interrupter: interrupter)
+    replayer = try Replayer(
+      archive: archive, console: console, interrupter: interrupter, mechanisms: options.mechanisms)
   }
 
   /// A session on a recording in progress: positioned at its start, the frontier being the live
@@ -56,7 +59,8 @@ public final class Session {
     self.options = options
     self.console = console
     archive = try RecordingArchive(path: live.path)
-    replayer = try Replayer(archive: archive, console: console, interrupter: interrupter)
+    replayer = try Replayer(
+      archive: archive, console: console, interrupter: interrupter, mechanisms: options.mechanisms)
     interrupter.add(live.events)
   }
 
@@ -64,7 +68,8 @@ public final class Session {
   /// new end, where the live machine stands.
   func reloadRecording() throws {
     archive = try RecordingArchive(path: archive.path)
-    replayer = try Replayer(archive: archive, console: { _ in }, interrupter: interrupter)
+    replayer = try Replayer(
+      archive: archive, console: { _ in }, interrupter: interrupter, mechanisms: options.mechanisms)
     checkpoints = []
     uncountedFingerprint = nil
     try replayer.restoreSnapshot(atOrBefore: archive.finalPosition)
