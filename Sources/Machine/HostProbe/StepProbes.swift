@@ -37,7 +37,8 @@ enum StepProbes {
       let completion = try m.vcpu.completePendingExit()
       switch completion {
       case nil: f.ioCompletionReportsStep = ProbeFinding(false, "completing it returns EINTR")
-      case .debug(let c)? where c.pc == base + 3: f.ioCompletionReportsStep = ProbeFinding(true, "completing it gives the debug exit")
+      case .debug(let c)? where c.pc == base + 3:
+        f.ioCompletionReportsStep = ProbeFinding(true, "completing it gives the debug exit")
       case let other?: f.ioCompletionReportsStep = .unknown("completing it gave \(ProbeMachine.describe(other))")
       }
       var next = try m.run()
