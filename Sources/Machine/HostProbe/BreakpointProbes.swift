@@ -7,7 +7,7 @@ enum BreakpointProbes {
 
   /// An execute breakpoint on the third `nop` of `nop; nop; nop; out; hlt`: does it stop
   /// there, and does resuming with it still armed stop there again?
-  static func executeBreakpoint(_ system: KVMSystem) -> (fires: ProbeFinding, refires: ProbeFinding) {
+  static func executeBreakpoint(_ system: ProbeHost) -> (fires: ProbeFinding, refires: ProbeFinding) {
     let target = ProbeMachine.code + 2
     do {
       let m = try ProbeMachine(system: system, program: [C.nop, C.nop, C.nop] + C.out + [C.hlt])
@@ -32,7 +32,7 @@ enum BreakpointProbes {
   }
 
   /// A 4-byte write watchpoint in DR1 on the target of `mov [data], eax; out; hlt`.
-  static func dataWatchpoint(_ system: KVMSystem) -> ProbeFinding {
+  static func dataWatchpoint(_ system: ProbeHost) -> ProbeFinding {
     do {
       let m = try ProbeMachine(system: system, program: C.store(to: UInt32(ProbeMachine.data)) + C.out + [C.hlt])
       // DR7: bit 10 reads as 1; L1; R/W1 = 01 (write); LEN1 = 11 (4 bytes).
@@ -50,7 +50,7 @@ enum BreakpointProbes {
   /// `out; nop; nop; nop; out; jmp back`: after the loop ran once, the middle `nop` is
   /// overwritten with `hlt` from user space. Does the guest stop there with an HLT exit and
   /// rip just past it, and does it run on normally once the byte is back and rip rewound?
-  static func haltPatch(_ system: KVMSystem) -> ProbeFinding {
+  static func haltPatch(_ system: ProbeHost) -> ProbeFinding {
     let target = ProbeMachine.code + 3
     do {
       // jmp rel8 from code + 9 back to code: -9.
@@ -80,7 +80,7 @@ enum BreakpointProbes {
   }
 
   /// `nop; int3; out; hlt` with `KVM_GUESTDBG_USE_SW_BP`.
-  static func softwareBreakpoint(_ system: KVMSystem) -> ProbeFinding {
+  static func softwareBreakpoint(_ system: ProbeHost) -> ProbeFinding {
     do {
       let m = try ProbeMachine(system: system, program: [C.nop, C.int3] + C.out + [C.hlt])
       try m.vcpu.setGuestDebug([.enable, .useSoftwareBreakpoints])

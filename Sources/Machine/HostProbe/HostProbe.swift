@@ -12,7 +12,9 @@ public enum HostProbe {
   }
 
   /// Runs every probe now, uncached.
-  public static func probe(system: KVMSystem) -> HostMechanisms {
+  public static func probe(system kvm: KVMSystem) -> HostMechanisms {
+    let cpuid = (try? kvm.supportedCPUID()).map(CPUIDModel.entries(supported:)) ?? []
+    let system = ProbeHost(system: kvm, cpuid: cpuid)
     let execute = BreakpointProbes.executeBreakpoint(system)
     let step = StepProbes.singleStep(system)
     return HostMechanisms(

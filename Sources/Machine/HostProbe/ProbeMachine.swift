@@ -18,14 +18,15 @@ final class ProbeMachine {
   let vcpu: VCPU
   let memory: GuestMemory
 
-  init(system: KVMSystem, program: [UInt8]) throws(KVMError) {
+  init(system host: ProbeHost, program: [UInt8]) throws(KVMError) {
+    let system = host.system
     vm = try system.createVM()
     try vm.setIdentityMapAddress(0xFEFF_C000)
     try vm.setTSSAddress(0xFEFF_D000)
     memory = try GuestMemory(size: 0x10000)
     try vm.setMemoryRegion(slot: 0, guestAddress: 0, size: memory.size, host: memory.pointer)
     vcpu = try vm.createVCPU()
-    try vcpu.setCPUID(CPUIDModel.entries(supported: system.supportedCPUID()))
+    try vcpu.setCPUID(host.cpuid)
     // Null, null, then flat code (0x10) and data (0x18), as the multiboot loader's GDT.
     let descriptors: [UInt64] = [0, 0, 0x00CF_9B00_0000_FFFF, 0x00CF_9300_0000_FFFF]
     memory.store(descriptors.flatMap(Self.littleEndian), at: Self.gdt)
@@ -87,6 +88,12 @@ final class ProbeMachine {
     case .unknown(let r): return "exit reason \(r)"
     }
   }
+}
+
+/// The open KVM and the CPUID model every probe VM gets (computed once: it costs an ioctl).
+struct ProbeHost {
+  let system: KVMSystem
+  let cpuid: [CPUIDEntry]
 }
 
 /// x86 encodings the probe programs are written with.

@@ -14,7 +14,7 @@ enum StepProbes {
   }
 
   /// Steps through `nop; out; nop; nop; hlt; nop; nop; hlt` (offsets 0, 1, 3, 4, 5, 6, 7, 8).
-  static func singleStep(_ system: KVMSystem) -> Findings {
+  static func singleStep(_ system: ProbeHost) -> Findings {
     let base = ProbeMachine.code
     var f = Findings(
       works: .unknown("not reached"), ioCompletionReportsStep: .unknown("not reached"), ioLate: .unknown("not reached"),
@@ -80,7 +80,7 @@ enum StepProbes {
 
   /// `out; nop; out; hlt` run plainly: at the first I/O exit, `KVM_RUN` with immediate_exit
   /// must finish the `out` (rip past it) and return without running the `nop`.
-  static func immediateExitCompletion(_ system: KVMSystem) -> ProbeFinding {
+  static func immediateExitCompletion(_ system: ProbeHost) -> ProbeFinding {
     do {
       let m = try ProbeMachine(system: system, program: C.out + [C.nop] + C.out + [C.hlt])
       let exit = try m.run()
@@ -97,7 +97,7 @@ enum StepProbes {
 
   /// An interrupt injected at an I/O exit, then one single-step: does it stop at the handler's
   /// first instruction, with the trap flag clear in the EFLAGS image the guest pushed?
-  static func steppedInterruptEntry(_ system: KVMSystem) -> ProbeFinding {
+  static func steppedInterruptEntry(_ system: ProbeHost) -> ProbeFinding {
     do {
       let m = try ProbeMachine(system: system, program: C.out + [C.nop, C.nop] + C.out + [C.hlt])
       try m.installHandler(vector: 0x20, code: [C.nop] + C.out + [C.hlt])
