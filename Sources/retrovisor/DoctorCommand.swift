@@ -29,7 +29,7 @@ struct DoctorCommand: ParsableCommand {
     for cap in KVMCapability.relevant {
       let value = system.capability(cap.number)
       let mark = cap.required && value == 0 ? "  MISSING" : ""
-      print("  \(pad(cap.name, 28)) \(pad(String(value), 5)) \(cap.use)\(mark)")
+      print("  \(pad(cap.name, 28)) \(pad(String(value), 8)) \(cap.use)\(mark)")
       if cap.required && value == 0 { problems.append("\(cap.name) is missing (needed for \(cap.use))") }
     }
     let start = HostClock.now()
