@@ -25,6 +25,11 @@ struct MachineState: Equatable {
     var state = vcpu
     state.msrs = state.msrs.filter { !Self.isKVMParavirtualMSR($0.key) }
     try platform.vcpu.restoreState(state)
+    // kvm_run's ready_for_interrupt_injection and if_flag still describe the vCPU's last
+    // KVM_RUN, not this state: an entry with immediate_exit runs no guest code and refreshes
+    // them. Without it a replay resumed from a snapshot could decide differently whether to
+    // inject there than the run that recorded it (seen on stock KVM: a kicked point missed).
+    _ = try platform.vcpu.completePendingExit()
     var decoder = StateDecoder(devices)
     try platform.bus.decodeState(from: &decoder)
     platform.clock.reset(to: clock)

@@ -196,6 +196,9 @@ public final class Replayer {
       context: try KickPointMatcher.contextHash(platform: platform, tracker: tracker))
   }
 
+  /// What the context hash covers, for reports that say what differs.
+  func contextDetail() throws -> ContextDetail { try ContextDetail.capture(platform: platform, tracker: tracker) }
+
   /// The full-state hash at the current position (the one snapshots store).
   public func stateHash() throws -> Hash128 {
     try settlePages()
@@ -281,7 +284,8 @@ public final class Replayer {
         let found: KickPointSearch.Found
         do {
           found = try search.run(
-            to: kick, hits: &kickSearchHits, singleStep: careful, budget: budget, alsoStopAt: breakpoints)
+            to: kick, hits: &kickSearchHits, singleStep: careful, budget: budget, alsoStopAt: breakpoints,
+            pendingVector: pendingVector)
         } catch let miss as KickPointSearch.Miss {
           // Some hosts drop a breakpoint hit now and then: go back to the last snapshot and
           // find this point again by single-stepping, which cannot miss it.
@@ -632,9 +636,10 @@ struct KickPointSearch {
     case breakpoint(UInt64)
   }
 
-  func run(to kick: KickPoint, hits: inout Int, singleStep: Bool, budget: UInt64, alsoStopAt: [UInt64] = []) throws
-    -> Found
-  {
+  func run(
+    to kick: KickPoint, hits: inout Int, singleStep: Bool, budget: UInt64, alsoStopAt: [UInt64] = [],
+    pendingVector: UInt8? = nil
+  ) throws -> Found {
     let rip = kick.registers.rip
     if try matches(kick) { return .atStart }
     let deadline = HostClock.now() &+ budget
@@ -648,9 +653,24 @@ struct KickPointSearch {
     let armed = [rip] + alsoStopAt.filter { $0 != rip }
     defer { try? arming.set(nil) }
     if singleStep || armed.count > arming.capacity {
-      try arming.set([])
+      // An injected interrupt not taken yet is entered through a breakpoint on its handler, as
+      // a step does: single-stepping into it leaks the trap flag into the guest's frame on
+      // some hosts, and on others the delivery clears it and the handler runs on unstepped.
+      var entering = pendingVector
+      var stepping = false
       while true {
-        let exit = try arming.run()
+        if let vector = entering {
+          guard let handler = try platform.interruptHandlerAddress(vector: vector) else {
+            throw Miss(error: .divergence("cannot read the interrupt table entry for vector \(vector) after exit \(afterExit)"))
+          }
+          try arming.setInterruptEntry(handler: handler)
+        } else if !stepping {
+          try arming.set([])
+          stepping = true
+        }
+        var exit = try arming.run()
+        while exit == .interrupted, !overdue() { exit = try arming.run() }
+        entering = nil
         if overdue() { throw timeout }
         switch exit {
         case .interrupted: continue

@@ -19,11 +19,11 @@ struct DoctorTests {
     #expect(probes.allSatisfy { !$0.contains(" unknown (") || $0.contains("fires again") }, "\(out)")
     #expect(out.contains("single-step: one debug exit per instruction  yes"))
     #expect(out.contains("immediate_exit completes an I/O instruction  yes"))
-    // The probes are quick (tens of ms here; under nested TCG emulation, ~0.7 s): printed in us.
+    // The probes are quick (tens of ms here; 0.5-3 s under nested TCG emulation): printed in us.
     if let line = out.components(separatedBy: "\n").first(where: { $0.hasPrefix("probes (") }),
       let micros = Int(line.dropFirst("probes (".count).prefix { $0.isNumber })
     {
-      #expect(micros < 2_000_000, "probing took \(micros) us")
+      #expect(micros < 10_000_000, "probing took \(micros) us")
     }
     #expect(out.contains("execution breakpoints"))
     #expect(out.hasSuffix("verdict  usable\n"))

@@ -89,6 +89,7 @@ public final class Session {
   public func position() throws -> Position {
     if let steps = replayer.stepsSinceExit { return Position(exit: replayer.position, instructions: steps) }
     let fingerprint = try replayer.fingerprint()
+    let detail = try replayer.contextDetail()
     let exit = replayer.position
     try goto(Position(exit: exit))
     var steps: UInt64 = 0
@@ -98,7 +99,8 @@ public final class Session {
       let registers = try platform.vcpu.registers()
       if registers == fingerprint.registers {
         if try replayer.fingerprint() == fingerprint { break }
-        nearest = "; at step \(steps) the registers matched but the context hash differed"
+        let now = try replayer.contextDetail()
+        nearest = "; at step \(steps) the registers matched but the context hash differed (\(detail.differences(from: now)))"
       } else if registers.rip == fingerprint.registers.rip {
         let differing = zip(registers.named, fingerprint.registers.named).filter { $0.0.1 != $0.1.1 }.map(\.0.0)
         nearest = "; at step \(steps) rip matched but \(differing.joined(separator: ", ")) differed"

@@ -1,0 +1,40 @@
+import KVM
+import Machine
+import Recording
+
+/// What a context hash covers, kept so a mismatch can say what differs: the special registers
+/// (pending-interrupt bitmap left out, as in the hash) and each page written since the last
+/// snapshot with its content hash.
+struct ContextDetail: Equatable {
+  var specialRegisters: SpecialRegisters
+  var pages: [Int: Hash128]
+
+  static func capture(platform: Platform, tracker: PageTracker) throws -> ContextDetail {
+    try tracker.harvest()
+    var sregs = try platform.vcpu.specialRegisters()
+    sregs.interruptBitmap = [0, 0, 0, 0]
+    var pages: [Int: Hash128] = [:]
+    for page in PageTracker.pages(in: tracker.sinceSnapshot) {
+      pages[page] = ContentHash.of(tracker.pageBytes(page))
+    }
+    return ContextDetail(specialRegisters: sregs, pages: pages)
+  }
+
+  /// "special registers differ (cr0 ...); pages ... differ" for a divergence report.
+  func differences(from other: ContextDetail) -> String {
+    var parts: [String] = []
+    if specialRegisters != other.specialRegisters {
+      parts.append("special registers differ: \(specialRegisters) then, \(other.specialRegisters) now")
+    }
+    let all = Set(pages.keys).union(other.pages.keys).sorted()
+    let differing = all.filter { pages[$0] != other.pages[$0] }
+    if !differing.isEmpty {
+      let list = differing.prefix(8).map { page -> String in
+        let state = pages[page] == nil ? "written only now" : other.pages[page] == nil ? "written only then" : "content"
+        return "0x\(String(page * PageTracker.pageSize, radix: 16)) (\(state))"
+      }
+      parts.append("pages written since the snapshot differ: \(list.joined(separator: ", "))")
+    }
+    return parts.joined(separator: "; ")
+  }
+}
