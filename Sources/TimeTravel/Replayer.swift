@@ -68,7 +68,24 @@ public final class Replayer {
   public private(set) var kickSearchHits = 0
   /// Kicked points that had to be found again by single-stepping (a breakpoint hit was missed).
   public private(set) var kickSearchRetries = 0
-  private var carefulKickGroup: Int?
+  /// The group whose kicked point was missed, and how many search methods have missed it.
+  private var kickRetry: (group: Int, attempt: Int)?
+  /// The ways to find a kicked point, most direct first (nil: single-stepping); a miss retries
+  /// the point from the last snapshot with the next way.
+  private lazy var kickSearchArmings: [BreakpointArming?] = {
+    var ways: [BreakpointArming?] = [arming]
+    let m = arming.mechanisms
+    if m.breakpointMethod == .debugRegisters && m.haltPatchStops.value == true {
+      // Nested KVM under QEMU's emulation drops a debug-register hit now and then; the patch
+      // does not depend on that emulation and is as fast.
+      var patching = m
+      patching.executeBreakpointFires = ProbeFinding(false, "debug-register hit missed: patching instead")
+      ways.append(BreakpointArming(platform: platform, mechanisms: patching))
+    }
+    return ways + [nil]
+  }()
+  /// Why the last kicked-point search that had to be retried missed (for reports).
+  private(set) var lastKickMiss: String?
   /// Kicks the vCPU when a kicked-point search overruns its budget: a missed hit in a guest
   /// that then spins without exits would otherwise never return from KVM_RUN.
   private let watchdog = HostEvents()
@@ -270,15 +287,17 @@ public final class Replayer {
       while nextGroup < archive.groups.count, archive.groups[nextGroup].position == position,
         let kick = archive.groups[nextGroup].kick
       {
+        let attempt = kickRetry?.group == nextGroup ? kickRetry?.attempt ?? 0 : 0
+        let way = kickSearchArmings[attempt]
         let search = KickPointSearch(
-          platform: platform, tracker: tracker, arming: arming, afterExit: position, watchdog: watchdog)
+          platform: platform, tracker: tracker, arming: way ?? arming, afterExit: position, watchdog: watchdog)
         // The recording reached this point `gap` ns of guest time after the exit; allow a
         // generous multiple of that in host time (single-stepping is much slower).
         let delivered = archive.groups[nextGroup].actions.compactMap { a -> UInt64? in
           if case .time(let t) = a { return t } else { return nil }
         }.first
         let gap = delivered.map { $0 > platform.clock.now ? $0 - platform.clock.now : 0 } ?? 10_000_000
-        let careful = carefulKickGroup == nextGroup
+        let careful = way == nil
         let budget = careful ? 2_000_000_000 + 40 * gap : 300_000_000 + 4 * gap
         debugModeKnown = false  // the search sets its own
         let found: KickPointSearch.Found
@@ -288,9 +307,11 @@ public final class Replayer {
             pendingVector: pendingVector)
         } catch let miss as KickPointSearch.Miss {
           // Some hosts drop a breakpoint hit now and then: go back to the last snapshot and
-          // find this point again by single-stepping, which cannot miss it.
-          guard carefulKickGroup != nextGroup else { throw miss.error }
-          carefulKickGroup = nextGroup
+          // find this point again the next way (a patch, then single-stepping, which cannot
+          // miss it).
+          guard attempt + 1 < kickSearchArmings.count else { throw miss.error }
+          lastKickMiss = "\(miss.error)"
+          kickRetry = (nextGroup, attempt + 1)
           kickSearchRetries += 1
           try restore(snapshot: archive.snapshotIndex(atOrBefore: position))
           restarted = true
