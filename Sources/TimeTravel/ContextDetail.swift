@@ -14,7 +14,7 @@ struct ContextDetail: Equatable {
     var sregs = try platform.vcpu.specialRegisters()
     sregs.interruptBitmap = [0, 0, 0, 0]
     var pages: [Int: Hash128] = [:]
-    for page in PageTracker.pages(in: tracker.sinceSnapshot) {
+    for page in tracker.contextPages() {
       pages[page] = ContentHash.of(tracker.pageBytes(page))
     }
     return ContextDetail(specialRegisters: sregs, pages: pages)

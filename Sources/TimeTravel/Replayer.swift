@@ -110,6 +110,7 @@ public final class Replayer {
     platform.clock.source = samples
     arming = BreakpointArming(platform: platform, mechanisms: mechanisms ?? HostProbe.mechanisms(kvmPath: kvmPath))
     tracker = PageTracker(memory: platform.memory, vm: platform.vm) { [unowned platform] in platform.ramSlots }
+    tracker.contextSkipsUnchangedPages = archive.setup.eventScheme >= 4
     msrIndices = try platform.kvm.msrIndexList()
     for (i, s) in archive.snapshots.enumerated() { snapshotAt[s.position] = i }
     if !archive.snapshots[0].firmware.isEmpty { try platform.mapFirmware(archive.snapshots[0].firmware) }
@@ -161,7 +162,8 @@ public final class Replayer {
     return Checkpoint(
       position: Position(exit: position, instructions: steps),
       state: try MachineState.capture(platform, msrIndices: msrIndices), pageMap: tracker.hashes,
-      sinceSnapshot: tracker.sinceSnapshot, nextGroup: nextGroup, sampleIndex: samples.index, outputBytes: tap.count,
+      sinceSnapshot: tracker.sinceSnapshot, referenceHashes: tracker.referenceHashes, nextGroup: nextGroup,
+      sampleIndex: samples.index, outputBytes: tap.count,
       pendingVector: pendingVector, mayInject: mayInject)
   }
 
@@ -185,6 +187,7 @@ public final class Replayer {
     try tracker.restore(to: c.pageMap, pages: pageContent)
     try tracker.discardKVMDirtyLog()
     tracker.sinceSnapshot = c.sinceSnapshot
+    tracker.referenceHashes = c.referenceHashes
     try c.state.restore(into: platform)
     debugModeKnown = false
     position = c.position.exit
