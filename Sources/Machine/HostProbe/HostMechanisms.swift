@@ -102,11 +102,15 @@ extension HostMechanisms {
     breakpointMethod == .haltPatch || executeBreakpointRefires.value != false
   }
 
-  /// Whether a `hlt` is single-stepped like any instruction (it halts cleanly under
-  /// single-step) or run without single-step (where a stepped `hlt` does not halt, or where the
-  /// step's report comes late).
+  /// Whether a `hlt` is single-stepped like any instruction or run without single-step. Running
+  /// it plainly gives the HLT exit on every host, so it is single-stepped only where that is
+  /// clean in every respect: it halts, reports no late step, and an interrupt taken at the halt
+  /// cannot see the trap flag (stepping into an interrupt is clean). On stock KVM a stepped
+  /// `hlt` halts, but an interrupt delivered while single-stepping is not clean, and stepping
+  /// the `sti; hlt` idle loop diverged from run mode there.
   public var singleStepsHalt: Bool {
     haltHaltsUnderSingleStep.value == true && haltStepLateDebugExit.value == false
+      && steppedInterruptEntryClean.value == true
   }
 
   /// Whether single-stepping into an injected interrupt is clean enough to use when no
