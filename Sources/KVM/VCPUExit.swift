@@ -43,4 +43,11 @@ public struct DebugEvent: Sendable, Equatable {
   public var exception: UInt32
   public var dr6: UInt64
   public var dr7: UInt64
+
+  public init(pc: UInt64, exception: UInt32, dr6: UInt64, dr7: UInt64) {
+    self.pc = pc
+    self.exception = exception
+    self.dr6 = dr6
+    self.dr7 = dr7
+  }
 }

@@ -68,12 +68,18 @@ public final class HostEvents: @unchecked Sendable {
   }
 
   public func pushInput(_ bytes: [UInt8]) {
-    let kickTarget = locked { () -> (UInt64, KickHandle)? in
+    locked {
       input.append(contentsOf: bytes)
       pthread_cond_broadcast(cond)
-      return target
+      kickTargetLocked()
     }
-    if let (thread, handle) = kickTarget { handle.kick(thread: thread) }
+  }
+
+  /// Kicks under the mutex: `stop()` takes it too, so once it returns no kick is under way and
+  /// the vCPU (whose `kvm_run` page a kick writes) may be freed. Kicking after unlocking let an
+  /// input thread write into an unmapped page while the run was ending (a crash seen at exit).
+  private func kickTargetLocked() {
+    if let (thread, handle) = target { handle.kick(thread: thread) }
   }
 
   public func closeInput() {
@@ -99,16 +105,15 @@ public final class HostEvents: @unchecked Sendable {
 
   /// Kicks the vCPU out of `KVM_RUN` now (a pause request; the caller says why).
   public func kickNow() {
-    if let (thread, handle) = locked({ target }) { handle.kick(thread: thread) }
+    locked { kickTargetLocked() }
   }
 
   public func requestQuit() {
-    let kickTarget = locked { () -> (UInt64, KickHandle)? in
+    locked {
       quit = true
       pthread_cond_broadcast(cond)
-      return target
+      kickTargetLocked()
     }
-    if let (thread, handle) = kickTarget { handle.kick(thread: thread) }
   }
 
   /// Blocks until input is available, `hostTime` passes, or `stop()`.
@@ -137,7 +142,7 @@ public final class HostEvents: @unchecked Sendable {
       if HostClock.now() >= due {
         deadline = nil
         kicks += 1
-        if let (thread, handle) = target { handle.kick(thread: thread) }
+        kickTargetLocked()
         continue
       }
       var ts = Self.timespec(due)

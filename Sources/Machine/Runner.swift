@@ -35,6 +35,8 @@ public final class Runner {
   public private(set) var exitIndex: UInt64 = 0
   public weak var observer: (any RunObserver)?
   public let pacer: HostPacedClockSource
+  /// Guest debugging by the host's probed mechanisms (design.md, point 6).
+  public let arming: BreakpointArming
   /// Host time a spinning guest may run past a timer deadline before it is kicked.
   public static let kickGrace: UInt64 = 20_000_000
   /// How far guest time may fall behind host time before the excess is dropped
@@ -46,8 +48,13 @@ public final class Runner {
   /// from run to run on some hosts, so neither is a position (design.md, contract point 4).
   private var lastExitWasImprecise = false
 
-  public init(platform: Platform, events: HostEvents, pacer: HostPacedClockSource = HostPacedClockSource()) {
+  public init(
+    platform: Platform, events: HostEvents, pacer: HostPacedClockSource = HostPacedClockSource(),
+    mechanisms: HostMechanisms? = nil
+  ) {
     self.platform = platform
+    arming = BreakpointArming(
+      platform: platform, mechanisms: mechanisms ?? HostProbe.mechanisms(kvmPath: platform.kvm.path))
     self.events = events
     self.pacer = pacer
     platform.clock.source = pacer
@@ -70,11 +77,11 @@ public final class Runner {
     statistics.guestNanoseconds = platform.clock.now
   }
 
-  /// Runs until the guest ends the run, or pauses: at one of `breakpoints` (debug registers, at
-  /// most four), after one instruction with `singleStep`, after an instruction whose accesses
-  /// to unmapped RAM `stopAtAccess` picks, or when `pauseRequested` returns true (checked after
-  /// every exit). A paused run resumes with the next call; the pause is an imprecise point, like
-  /// a kick, so what is delivered next is recorded as a kicked point.
+  /// Runs until the guest ends the run, or pauses: at one of `breakpoints` (at most
+  /// `arming.capacity`), after one instruction with `singleStep`, after an instruction whose
+  /// accesses to unmapped RAM `stopAtAccess` picks, or when `pauseRequested` returns true
+  /// (checked after every exit). A paused run resumes with the next call; the pause is an
+  /// imprecise point, like a kick, so what is delivered next is recorded as a kicked point.
   public func advance(
     breakpoints: [UInt64] = [], singleStep: Bool = false, stopAtAccess: ([MMIOExit]) -> Bool = { _ in false },
     pauseRequested: () -> Bool = { false }
@@ -86,7 +93,7 @@ public final class Runner {
     }
     pacer.release()
     let debugging = singleStep || !breakpoints.isEmpty
-    defer { if debugging { try? vcpu.setGuestDebug([]) } }
+    defer { if debugging { try? arming.set(nil) } }
     while true {
       if events.quitRequested { return .ended(.userQuit) }
       if let request = platform.stop.request {
@@ -106,29 +113,26 @@ public final class Runner {
       let injected = try injectPendingInterrupt()
       if singleStep {
         // One step, as replay takes it: an injected interrupt's entry (a breakpoint on its
-        // handler: single-stepping into it leaks the trap flag into the frame on some hosts), or
-        // one instruction. HLT under single-step does not halt on some hosts: run it plainly.
+        // handler), or one instruction. HLT under single-step does not halt on some hosts: run it plainly.
         vcpu.requestInterruptWindow = false
         if let injected, let handler = try platform.interruptHandlerAddress(vector: injected) {
-          do { try vcpu.setExecutionBreakpoints([handler]) } catch { throw MachineError.kvm(error) }
+          try arming.setInterruptEntry(handler: handler)
         } else {
-          let halting = try platform.instructionByteAtPC() == 0xF4
-          do { try vcpu.setGuestDebug(halting ? [] : [.enable, .singleStep]) } catch { throw MachineError.kvm(error) }
+          try arming.set(arming.mustRunPlainly() ? nil : [])
         }
       } else if !breakpoints.isEmpty {
-        do { try vcpu.setExecutionBreakpoints(breakpoints) } catch { throw MachineError.kvm(error) }
+        try arming.set(breakpoints)
       }
       // Kick only a guest still running well past its deadline: one that exits or halts soon
       // gets its timer at that exit, a position replay finds without a breakpoint search.
       events.arm(hostDeadline: platform.pit.nextDeadline.map { pacer.start &+ $0 &+ Self.kickGrace })
 
-      let exit: VCPUExit
-      do { exit = try vcpu.run() } catch { throw MachineError.kvm(error) }
+      let exit = try arming.run()
       if case .mmio(let access) = exit, platform.isUnmappedRAM(access.address) {
         // Watched RAM: not a position (replay without watchpoints sees no exit here).
         let done = try accessUnmappedRAM(access)
         if stopAtAccess(done.accesses) { return pause(.accessed(done)) }
-        if singleStep { return pause(.stepped) }
+        if singleStep { return done.next == nil ? stepped() : pause(.stepped) }
         if pauseRequested() { return pause(.requested) }
         continue
       }
@@ -141,13 +145,13 @@ public final class Runner {
         platform.emulate(io)
         try platform.finishExitInstruction()
         try observer?.exitHandled(index: exitIndex, platform: platform)
-        if singleStep { return pause(.stepped) }
+        if singleStep { return stepped() }
       case .mmio(let access):
         statistics.count(.mmio)
         platform.handleUnclaimedMMIO(access)
         try platform.finishExitInstruction()
         try observer?.exitHandled(index: exitIndex, platform: platform)
-        if singleStep { return pause(.stepped) }
+        if singleStep { return stepped() }
       case .hlt:
         statistics.count(.hlt)
         try observer?.exitHandled(index: exitIndex, platform: platform)
@@ -197,6 +201,12 @@ public final class Runner {
       }
     }
     return done
+  }
+
+  /// A step done by an I/O or MMIO exit: some hosts report it again at the next run.
+  private func stepped() -> RunAdvance {
+    arming.steppedExit()
+    return pause(.stepped)
   }
 
   /// A pause is an imprecise point: deliveries after it are recorded as a kicked point.

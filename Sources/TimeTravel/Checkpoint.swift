@@ -9,6 +9,7 @@ struct Checkpoint {
   var state: MachineState
   var pageMap: [Hash128]
   var sinceSnapshot: [UInt64]
+  var referenceHashes: [Int: Hash128]
   var nextGroup: Int
   var sampleIndex: Int
   var outputBytes: UInt64

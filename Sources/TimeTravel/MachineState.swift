@@ -36,6 +36,9 @@ struct MachineState: Equatable {
   static func isHostTimeMSR(_ index: UInt32) -> Bool {
     switch index {
     case 0x10, 0x3B, 0xC000_0103: return true  // TSC, TSC_ADJUST, TSC_AUX
+    // Hyper-V VP_RUNTIME and TIME_REF_COUNT: stock KVM lists them (the CI host does not), and
+    // both count host time whether or not CPUID shows Hyper-V to the guest.
+    case 0x4000_0010, 0x4000_0020: return true
     default: return isKVMParavirtualMSR(index)
     }
   }

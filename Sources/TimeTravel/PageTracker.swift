@@ -17,6 +17,12 @@ final class PageTracker {
   /// Pages written since the last snapshot position, whatever was settled in between: what a
   /// kicked point's context hash covers, in the recorder and in replay alike.
   var sinceSnapshot: [UInt64]
+  /// The hashes pages had at the last snapshot reference, for the pages whose hash `settle`
+  /// changed since (the others still have it in `hashes`).
+  var referenceHashes: [Int: Hash128] = [:]
+  /// Whether the context hash leaves out pages written since the snapshot whose content is
+  /// back to (or still) what it was there (event scheme 4; scheme 3 hashed every written page).
+  var contextSkipsUnchangedPages = true
   /// Content hash of every page, valid for pages not in `dirty`.
   private(set) var hashes: [Hash128]
   /// The same hashes in their canonical byte order, so the full-RAM hash is one hasher update.
@@ -64,6 +70,7 @@ final class PageTracker {
   /// A snapshot position: kicked points after it hash the pages written from here on.
   func markSnapshotReference() {
     for i in 0..<sinceSnapshot.count { sinceSnapshot[i] = 0 }
+    referenceHashes = [:]
   }
 
   /// Marks every page that may hold data: pages of the anonymous mapping that were never
@@ -109,10 +116,20 @@ final class PageTracker {
   /// Hash of the dirty set (page numbers and contents) without changing it: what identifies a
   /// kicked point together with the registers.
   func dirtyContentHash(into hasher: inout StateHasher) {
-    for page in Self.pages(in: sinceSnapshot) {
+    for page in contextPages() {
       hasher.update(UInt32(page))
       hasher.update(pageBytes(page))
     }
+  }
+
+  /// The pages a context hash covers: those written since the snapshot (KVM's dirty log) and,
+  /// from scheme 4, only where their content differs from the snapshot's. A page reported
+  /// written with unchanged content does not tell two instants apart, and stock KVM reports
+  /// pages on a fresh VM's first run that a restored VM does not.
+  func contextPages() -> [Int] {
+    let written = Self.pages(in: sinceSnapshot)
+    guard contextSkipsUnchangedPages else { return written }
+    return written.filter { ContentHash.of(pageBytes($0)) != (referenceHashes[$0] ?? hashes[$0]) }
   }
 
   /// Re-hashes the dirty pages, clears the dirty set and returns the pages whose hash changed.
@@ -121,6 +138,7 @@ final class PageTracker {
     for page in dirtyPages {
       let h = ContentHash.of(pageBytes(page))
       if h != hashes[page] {
+        if referenceHashes[page] == nil { referenceHashes[page] = hashes[page] }
         setHash(h, page: page)
         changed.append((page, h))
       }

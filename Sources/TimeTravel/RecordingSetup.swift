@@ -20,8 +20,13 @@ public struct RecordingSetup: Sendable, Equatable {
 
   /// How positions and deliveries are counted; a recording made under another scheme cannot be
   /// replayed (2: interrupt-window exits are not positions, injections there are kicked points;
-  /// 3: every I/O and MMIO instruction is completed at its exit).
-  static let eventScheme = "3"
+  /// 3: every I/O and MMIO instruction is completed at its exit; 4: a kicked point's context
+  /// hash leaves out pages written since the snapshot whose content is unchanged). Scheme 3
+  /// recordings still replay: the replayer hashes contexts their way.
+  static let eventScheme = "4"
+  static let replayableSchemes: Set<Int> = [3, 4]
+  /// The scheme this recording was made under.
+  var eventScheme = 4
 
   var header: RecordingHeader {
     var w = ByteWriter()
@@ -43,11 +48,12 @@ public struct RecordingSetup: Sendable, Equatable {
     }
     do { try configuration.validate() } catch { throw .damaged("header: \(error)") }
     let scheme = header.extra["eventScheme"] ?? "1"
-    guard scheme == Self.eventScheme else {
+    guard let number = Int(scheme), Self.replayableSchemes.contains(number) else {
       throw .incompatible(
-        "this recording counts positions by event scheme \(scheme); this build replays scheme \(Self.eventScheme): record it again"
+        "this recording counts positions by event scheme \(scheme); this build replays schemes 3 and 4: record it again"
       )
     }
+    eventScheme = number
     imageName = header.imageName
     imageHash = header.imageHash
     imageKind = header.extra["imageKind"] ?? "unknown"

@@ -43,6 +43,8 @@ public final class Replayer {
   public let tap: OutputTap
   let tracker: PageTracker
   let msrIndices: [UInt32]
+  /// Guest debugging by the host's mechanisms (breakpoint method, single-step quirks).
+  let arming: BreakpointArming
   private var snapshotAt: [UInt64: Int] = [:]
 
   public private(set) var position: UInt64 = 0
@@ -66,7 +68,24 @@ public final class Replayer {
   public private(set) var kickSearchHits = 0
   /// Kicked points that had to be found again by single-stepping (a breakpoint hit was missed).
   public private(set) var kickSearchRetries = 0
-  private var carefulKickGroup: Int?
+  /// The group whose kicked point was missed, and how many search methods have missed it.
+  private var kickRetry: (group: Int, attempt: Int)?
+  /// The ways to find a kicked point, most direct first (nil: single-stepping); a miss retries
+  /// the point from the last snapshot with the next way.
+  private lazy var kickSearchArmings: [BreakpointArming?] = {
+    var ways: [BreakpointArming?] = [arming]
+    let m = arming.mechanisms
+    if m.breakpointMethod == .debugRegisters && m.haltPatchStops.value == true {
+      // Nested KVM under QEMU's emulation drops a debug-register hit now and then; the patch
+      // does not depend on that emulation and is as fast.
+      var patching = m
+      patching.executeBreakpointFires = ProbeFinding(false, "debug-register hit missed: patching instead")
+      ways.append(BreakpointArming(platform: platform, mechanisms: patching))
+    }
+    return ways + [nil]
+  }()
+  /// Why the last kicked-point search that had to be retried missed (for reports).
+  private(set) var lastKickMiss: String?
   /// Kicks the vCPU when a kicked-point search overruns its budget: a missed hit in a guest
   /// that then spins without exits would otherwise never return from KVM_RUN.
   private let watchdog = HostEvents()
@@ -81,7 +100,7 @@ public final class Replayer {
 
   public init(
     archive: RecordingArchive, console: @escaping ([UInt8]) -> Void, kvmPath: String = "/dev/kvm",
-    interrupter: Interrupter = Interrupter()
+    interrupter: Interrupter = Interrupter(), mechanisms: HostMechanisms? = nil
   ) throws {
     self.archive = archive
     self.interrupter = interrupter
@@ -89,7 +108,9 @@ public final class Replayer {
     samples = SampleFeed(values: archive.samples)
     platform = try Platform(configuration: archive.setup.configuration, kvmPath: kvmPath, console: tap.write)
     platform.clock.source = samples
+    arming = BreakpointArming(platform: platform, mechanisms: mechanisms ?? HostProbe.mechanisms(kvmPath: kvmPath))
     tracker = PageTracker(memory: platform.memory, vm: platform.vm) { [unowned platform] in platform.ramSlots }
+    tracker.contextSkipsUnchangedPages = archive.setup.eventScheme >= 4
     msrIndices = try platform.kvm.msrIndexList()
     for (i, s) in archive.snapshots.enumerated() { snapshotAt[s.position] = i }
     if !archive.snapshots[0].firmware.isEmpty { try platform.mapFirmware(archive.snapshots[0].firmware) }
@@ -102,6 +123,9 @@ public final class Replayer {
     interrupter.remove(watchdog)
     watchdog.stop()
   }
+
+  /// How many breakpoints `run` can arm at once on this host (more: single-step).
+  public var breakpointCapacity: Int { arming.capacity }
 
   /// Host time a replay may run without an exit before it is declared astray.
   static let exitBudget: UInt64 = 20_000_000_000
@@ -138,8 +162,8 @@ public final class Replayer {
     return Checkpoint(
       position: Position(exit: position, instructions: steps),
       state: try MachineState.capture(platform, msrIndices: msrIndices), pageMap: tracker.hashes,
-      sinceSnapshot: tracker.sinceSnapshot, nextGroup: nextGroup, sampleIndex: samples.index,
-      outputBytes: tap.count,
+      sinceSnapshot: tracker.sinceSnapshot, referenceHashes: tracker.referenceHashes, nextGroup: nextGroup,
+      sampleIndex: samples.index, outputBytes: tap.count,
       pendingVector: pendingVector, mayInject: mayInject)
   }
 
@@ -163,6 +187,7 @@ public final class Replayer {
     try tracker.restore(to: c.pageMap, pages: pageContent)
     try tracker.discardKVMDirtyLog()
     tracker.sinceSnapshot = c.sinceSnapshot
+    tracker.referenceHashes = c.referenceHashes
     try c.state.restore(into: platform)
     debugModeKnown = false
     position = c.position.exit
@@ -190,6 +215,9 @@ public final class Replayer {
       registers: try platform.vcpu.registers(),
       context: try KickPointMatcher.contextHash(platform: platform, tracker: tracker))
   }
+
+  /// What the context hash covers, for reports that say what differs.
+  func contextDetail() throws -> ContextDetail { try ContextDetail.capture(platform: platform, tracker: tracker) }
 
   /// The full-state hash at the current position (the one snapshots store).
   public func stateHash() throws -> Hash128 {
@@ -239,14 +267,14 @@ public final class Replayer {
 
   /// Runs forward until `target` (nil: to the end), the recorded end, or the end of the log;
   /// also stops at an execution breakpoint in `breakpoints` (hardware debug registers: at most
-  /// four), when `afterExit` returns true right after an exit, when `accessFilter` accepts an
+  /// `breakpointCapacity`), when `afterExit` returns true right after an exit, when `accessFilter` accepts an
   /// access to unmapped (watched) RAM, or at `requestInterrupt()`.
   public func run(
     until target: UInt64? = nil, breakpoints: [UInt64] = [], stopAtAccess accessFilter: (([MMIOExit]) -> Bool)? = nil,
     afterExit: (() throws -> Bool)? = nil
   ) throws -> Stop {
     let vcpu = platform.vcpu
-    precondition(breakpoints.count <= 4, "run mode arms at most four breakpoints")
+    precondition(breakpoints.count <= arming.capacity, "run mode arms at most breakpointCapacity breakpoints")
     while true {
       if let target, position >= target, stepsSinceExit == 0 { return .reached(position) }
       if let request = platform.stop.request { return .finished(outcome(of: request)) }
@@ -262,8 +290,10 @@ public final class Replayer {
       while nextGroup < archive.groups.count, archive.groups[nextGroup].position == position,
         let kick = archive.groups[nextGroup].kick
       {
+        let attempt = kickRetry?.group == nextGroup ? kickRetry?.attempt ?? 0 : 0
+        let way = kickSearchArmings[attempt]
         var search = KickPointSearch(
-          platform: platform, tracker: tracker, afterExit: position, watchdog: watchdog,
+          platform: platform, tracker: tracker, arming: way ?? arming, afterExit: position, watchdog: watchdog,
           emulateUnmapped: { [unowned self] in try self.emulateUnmapped($0) })
         if let accessFilter { search.stopAtAccess = accessFilter }
         // The recording reached this point `gap` ns of guest time after the exit; allow a
@@ -272,18 +302,21 @@ public final class Replayer {
           if case .time(let t) = a { return t } else { return nil }
         }.first
         let gap = delivered.map { $0 > platform.clock.now ? $0 - platform.clock.now : 0 } ?? 10_000_000
-        let careful = carefulKickGroup == nextGroup
+        let careful = way == nil
         let budget = careful ? 2_000_000_000 + 40 * gap : 300_000_000 + 4 * gap
         debugModeKnown = false  // the search sets its own
         let found: KickPointSearch.Found
         do {
           found = try search.run(
-            to: kick, hits: &kickSearchHits, singleStep: careful, budget: budget, alsoStopAt: breakpoints)
+            to: kick, hits: &kickSearchHits, singleStep: careful, budget: budget, alsoStopAt: breakpoints,
+            pendingVector: pendingVector)
         } catch let miss as KickPointSearch.Miss {
           // Some hosts drop a breakpoint hit now and then: go back to the last snapshot and
-          // find this point again by single-stepping, which cannot miss it.
-          guard carefulKickGroup != nextGroup else { throw miss.error }
-          carefulKickGroup = nextGroup
+          // find this point again the next way (a patch, then single-stepping, which cannot
+          // miss it).
+          guard attempt + 1 < kickSearchArmings.count else { throw miss.error }
+          lastKickMiss = "\(miss.error)"
+          kickRetry = (nextGroup, attempt + 1)
           kickSearchRetries += 1
           try restore(snapshot: archive.snapshotIndex(atOrBefore: position))
           restarted = true
@@ -306,7 +339,7 @@ public final class Replayer {
       // A replay that went astray can spin without exits where the recording had one.
       let deadline = HostClock.now() &+ Self.exitBudget
       watchdog.arm(hostDeadline: deadline)
-      let exit = try vcpu.run()
+      let exit = try arming.run()
       watchdog.arm(hostDeadline: nil)
       if exit == .interrupted || exit == .interruptWindowOpen {
         if HostClock.now() >= deadline {
@@ -352,8 +385,8 @@ public final class Replayer {
     if atEndOfLog { return .endOfLog(position) }
     if let vector = pendingVector { return try enterInterrupt(vector) }
     let exit: VCPUExit
-    if try platform.instructionByteAtPC() == 0xF4 {
-      // HLT under single-step does not halt on some hosts (kvm-host-facts.md): run it plainly.
+    if try arming.mustRunPlainly() {
+      // HLT under single-step does not halt on some hosts (HostMechanisms): run it plainly.
       try setDebug(nil)
       exit = try runPastKicks()
     } else {
@@ -370,6 +403,8 @@ public final class Replayer {
       stepsSinceExit = stepsSinceExit.map { $0 + 1 }
       return .instruction
     }
+    if case .io = exit { arming.steppedExit() }
+    if case .mmio = exit { arming.steppedExit() }
     if let stop = try handle(exit) {
       switch stop {
       case .finished(let o): return .finished(o)
@@ -404,7 +439,7 @@ public final class Replayer {
       let kick = archive.groups[nextGroup].kick
     {
       let search = KickPointSearch(
-        platform: platform, tracker: tracker, afterExit: position, watchdog: watchdog,
+        platform: platform, tracker: tracker, arming: arming, afterExit: position, watchdog: watchdog,
         emulateUnmapped: { [unowned self] in try self.emulateUnmapped($0) })
       guard try search.matches(kick) else { break }
       try deliverGroups(kicked: true)
@@ -450,7 +485,8 @@ public final class Replayer {
     guard let handler = try platform.interruptHandlerAddress(vector: vector) else {
       throw ReplayError.divergence("cannot read the guest's interrupt table entry for vector \(vector) at position \(position)")
     }
-    try setDebug([handler])
+    try arming.setInterruptEntry(handler: handler)
+    debugModeKnown = false
     let exit = try runPastKicks()
     pendingVector = nil
     mayInject = false
@@ -463,19 +499,15 @@ public final class Replayer {
   }
 
   private func runPastKicks() throws -> VCPUExit {
-    var exit = try platform.vcpu.run()
-    while exit == .interrupted { exit = try platform.vcpu.run() }
+    var exit = try arming.run()
+    while exit == .interrupted { exit = try arming.run() }
     return exit
   }
 
   /// nil: no guest debugging; []: single-step; addresses: hardware execute breakpoints.
   private func setDebug(_ mode: [UInt64]?) throws {
     guard !debugModeKnown || mode != debugMode else { return }
-    switch mode {
-    case nil: try platform.vcpu.setGuestDebug([])
-    case let addresses? where addresses.isEmpty: try platform.vcpu.setGuestDebug([.enable, .singleStep])
-    case let addresses?: try platform.vcpu.setExecutionBreakpoints(addresses)
-    }
+    try arming.set(mode)
     debugMode = mode
     debugModeKnown = true
   }
@@ -586,13 +618,16 @@ final class SampleFeed: ClockSource {
   }
 }
 
-/// Runs the guest to a recorded kicked point: a hardware execute breakpoint at its rip, and at
-/// each hit a comparison of the registers and the context hash; a hit that does not match is
-/// stepped over (disarm, single-step, re-arm: on some hosts the breakpoint fires again on resume).
-/// A hit of one of `alsoStopAt` (the user's breakpoints) ends the search first.
+/// Runs the guest to a recorded kicked point: an execution breakpoint at its rip, and at each
+/// hit a comparison of the registers and the context hash. A hit that does not match is stepped
+/// over (disarm, single-step, re-arm) where the host's breakpoint would stop there again on
+/// resume (`HostMechanisms.stepOverBreakpointHits`). Without a breakpoint method, or with more
+/// breakpoints than it holds, it single-steps. A hit of one of `alsoStopAt` (the user's
+/// breakpoints) ends the search first.
 struct KickPointSearch {
   let platform: Platform
   let tracker: PageTracker
+  let arming: BreakpointArming
   let afterExit: UInt64
   let watchdog: HostEvents
   /// Carries out an instruction's accesses to unmapped (watched) RAM: a kicked point may come
@@ -614,10 +649,10 @@ struct KickPointSearch {
     case accessed([MMIOExit])
   }
 
-  func run(to kick: KickPoint, hits: inout Int, singleStep: Bool, budget: UInt64, alsoStopAt: [UInt64] = []) throws
-    -> Found
-  {
-    let vcpu = platform.vcpu
+  func run(
+    to kick: KickPoint, hits: inout Int, singleStep: Bool, budget: UInt64, alsoStopAt: [UInt64] = [],
+    pendingVector: UInt8? = nil
+  ) throws -> Found {
     let rip = kick.registers.rip
     if try matches(kick) { return .atStart }
     let deadline = HostClock.now() &+ budget
@@ -628,11 +663,27 @@ struct KickPointSearch {
       error: .divergence(
         "the kicked point after exit \(afterExit) (rip 0x\(String(rip, radix: 16))) was not reached within \(budget / 1_000_000) ms"
       ))
-    if singleStep {
-      try vcpu.setGuestDebug([.enable, .singleStep])
-      defer { try? vcpu.setGuestDebug([]) }
+    let armed = [rip] + alsoStopAt.filter { $0 != rip }
+    defer { try? arming.set(nil) }
+    if singleStep || armed.count > arming.capacity {
+      // An injected interrupt not taken yet is entered through a breakpoint on its handler, as
+      // a step does: single-stepping into it leaks the trap flag into the guest's frame on
+      // some hosts, and on others the delivery clears it and the handler runs on unstepped.
+      var entering = pendingVector
+      var stepping = false
       while true {
-        let exit = try vcpu.run()
+        if let vector = entering {
+          guard let handler = try platform.interruptHandlerAddress(vector: vector) else {
+            throw Miss(error: .divergence("cannot read the interrupt table entry for vector \(vector) after exit \(afterExit)"))
+          }
+          try arming.setInterruptEntry(handler: handler)
+        } else if !stepping {
+          try arming.set([])
+          stepping = true
+        }
+        var exit = try arming.run()
+        while exit == .interrupted, !overdue() { exit = try arming.run() }
+        entering = nil
         if overdue() { throw timeout }
         switch exit {
         case .interrupted: continue
@@ -641,16 +692,14 @@ struct KickPointSearch {
           if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
         case .mmio(let access) where platform.isUnmappedRAM(access.address):
           if let found = try afterUnmappedAccess(access, kick, alsoStopAt) { return found }
-          try vcpu.setGuestDebug([.enable, .singleStep])
+          stepping = false  // the emulation may have changed the debug mode: set it again
         default: throw Miss(error: notFound(kick, exit: exit))
         }
       }
     }
-    let armed = [rip] + alsoStopAt.filter { $0 != rip }.prefix(3)
-    try vcpu.setExecutionBreakpoints(armed)
-    defer { try? vcpu.setGuestDebug([]) }
+    try arming.set(armed)
     while true {
-      let exit = try vcpu.run()
+      let exit = try arming.run()
       if overdue() { throw timeout }
       switch exit {
       case .interrupted:
@@ -659,19 +708,20 @@ struct KickPointSearch {
         hits += 1
         if event.pc == rip, try matches(kick) { return alsoStopAt.contains(rip) ? .breakpoint(rip) : .reached }
         if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
-        try vcpu.setGuestDebug([.enable, .singleStep])
-        var stepped = try vcpu.run()
-        while stepped == .interrupted { stepped = try vcpu.run() }
+        guard arming.mechanisms.stepOverBreakpointHits else { continue }
+        try arming.set([])
+        var stepped = try arming.run()
+        while stepped == .interrupted { stepped = try arming.run() }
         if case .mmio(let access) = stepped, platform.isUnmappedRAM(access.address) {
           if let found = try afterUnmappedAccess(access, kick, alsoStopAt) { return found }
         } else if case .debug = stepped {
         } else {
           throw Miss(error: notFound(kick, exit: stepped))
         }
-        try vcpu.setExecutionBreakpoints(armed)
+        try arming.set(armed)
       case .mmio(let access) where platform.isUnmappedRAM(access.address):
         if let found = try afterUnmappedAccess(access, kick, alsoStopAt) { return found }
-        try vcpu.setExecutionBreakpoints(armed)
+        try arming.set(armed)
       default:
         throw Miss(error: notFound(kick, exit: exit))
       }

@@ -8,7 +8,7 @@ struct Retrovisor: ParsableCommand {
     abstract: "A time-travel debugger for guest operating systems on KVM.",
     subcommands: [
       RunCommand.self, RecordCommand.self, ReplayCommand.self, DebugCommand.self, ReplCommand.self, InfoCommand.self,
-      BenchCommand.self, TravelBenchCommand.self,
+      BenchCommand.self, TravelBenchCommand.self, DoctorCommand.self,
     ]
   )
 

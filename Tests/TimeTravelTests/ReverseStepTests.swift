@@ -15,6 +15,8 @@ struct ReverseStepTests {
     var interruptEntries = 0
     for _ in 0..<count {
       let stop = try session.stepi()
+      // A recording made on a fast host can end sooner (fewer busy-wait iterations per tick).
+      if case .endOfHistory = stop, forward.count > 1000 { break }
       try #require(stop == .stepped, "stepi stopped with \(stop) at \(forward.last!)")
       let o = try session.observe()
       if o.position.exit == forward.last!.position.exit, o.rip != forward.last!.rip, isHandlerEntry(o, after: forward.last!) {
@@ -23,6 +25,7 @@ struct ReverseStepTests {
       forward.append(o)
     }
     #expect(forward.last!.position.exit > exit, "\(count) steps from \(exit) crossed no exit")
+    let count = forward.count - 1
     for i in stride(from: count - 1, through: 0, by: -1) {
       let stop = try session.reverseStepi()
       try #require(stop == .stepped, "reverse-stepi stopped with \(stop) going to \(forward[i])")

@@ -38,8 +38,8 @@ public final class LiveRecording {
     do {
       try watch(watchedPages)
       defer { try? watch([]) }
-      if breakpoints.count > 4 {
-        // More breakpoints than debug registers: one instruction at a time, rip checked.
+      if breakpoints.count > runner.arming.capacity {
+        // More breakpoints than the host's method holds: one instruction at a time, rip checked.
         repeat {
           result = try runner.advance(singleStep: true, stopAtAccess: stopAtAccess, pauseRequested: pauseRequested)
           if case .paused(.stepped) = result, let rip = try? platform.vcpu.registers().rip, breakpoints.contains(rip) {

@@ -14,6 +14,8 @@ public final class Session {
     public var checkpointBudget: Int = 256 << 20
     /// Fewest instructions between two checkpoints made while stepping forward to a target.
     public var minimumCheckpointSpacing: UInt64 = 64
+    /// The host's mechanisms; nil: probed (once per process, `HostProbe`).
+    public var mechanisms: HostMechanisms? = nil
     public init() {}
   }
 
@@ -46,7 +48,8 @@ public final class Session {
     self.options = options
     self.console = console
     live = nil
-    replayer = try Replayer(archive: archive, console: console, interrupter: interrupter)
+    replayer = try Replayer(
+      archive: archive, console: console, interrupter: interrupter, mechanisms: options.mechanisms)
   }
 
   /// A session on a recording in progress: positioned at its start, the frontier being the live
@@ -56,7 +59,8 @@ public final class Session {
     self.options = options
     self.console = console
     archive = try RecordingArchive(path: live.path)
-    replayer = try Replayer(archive: archive, console: console, interrupter: interrupter)
+    replayer = try Replayer(
+      archive: archive, console: console, interrupter: interrupter, mechanisms: options.mechanisms)
     interrupter.add(live.events)
     liveFrontier = .start
   }
@@ -65,7 +69,8 @@ public final class Session {
   /// new end, where the live machine stands.
   func reloadRecording() throws {
     archive = try RecordingArchive(path: archive.path)
-    replayer = try Replayer(archive: archive, console: console, interrupter: interrupter)
+    replayer = try Replayer(
+      archive: archive, console: console, interrupter: interrupter, mechanisms: options.mechanisms)
     checkpoints = []
     uncountedFingerprint = nil
     try replayer.restoreSnapshot(atOrBefore: archive.finalPosition)
@@ -91,6 +96,7 @@ public final class Session {
   public func position() throws -> Position {
     if let steps = replayer.stepsSinceExit { return Position(exit: replayer.position, instructions: steps) }
     let fingerprint = try replayer.fingerprint()
+    let detail = try replayer.contextDetail()
     let exit = replayer.position
     try goto(Position(exit: exit))
     var steps: UInt64 = 0
@@ -100,7 +106,8 @@ public final class Session {
       let registers = try platform.vcpu.registers()
       if registers == fingerprint.registers {
         if try replayer.fingerprint() == fingerprint { break }
-        nearest = "; at step \(steps) the registers matched but the context hash differed"
+        let now = try replayer.contextDetail()
+        nearest = "; at step \(steps) the registers matched but the context hash differed (\(detail.differences(from: now)))"
       } else if registers.rip == fingerprint.registers.rip {
         let differing = zip(registers.named, fingerprint.registers.named).filter { $0.0.1 != $0.1.1 }.map(\.0.0)
         nearest = "; at step \(steps) rip matched but \(differing.joined(separator: ", ")) differed"

@@ -72,7 +72,7 @@ extension Session {
     let first = try stepi()
     guard first == .stepped else { return first }
     if let b = breakpoint(at: try platform.vcpu.registers().rip) { return .breakpoint(id: b.id, address: b.address) }
-    if breakpoints.count > 4 { return try continueByStepping() }
+    if breakpoints.count > replayer.breakpointCapacity { return try continueByStepping() }
     let values = watchedValues()
     var intervalStart = try position()
     while true {
@@ -179,7 +179,7 @@ extension Session {
     try goto(start)
     var lastStretch: Position?
     if end.exit > start.exit {
-      if breakpoints.count > 4 {
+      if breakpoints.count > replayer.breakpointCapacity {
         lastStretch = start
       } else {
         var values = watchedValues()
