@@ -25,9 +25,10 @@ struct GuestRunTests {
     let result = try retrovisor(["run", "--verbose", Paths.guest("spin")], timeout: 30)
     #expect(result.status == 1)
     #expect(result.stderr.contains("Multiboot ELF32 kernel"))
-    // The spin guest never exits on its own while waiting: its ticks arrive through kicks.
+    // The spin guest never exits on its own while waiting: most of its ticks arrive through
+    // kicks (one due while it prints arrives at that exit instead; how many varies with load).
     let kicked = result.stderr.firstMatch(of: /kicked (\d+)\)/).flatMap { Int($0.1) } ?? 0
-    #expect(kicked >= 10, "stderr: \(result.stderr)")
+    #expect(kicked >= 5, "stderr: \(result.stderr)")
     #expect(result.stderr.contains("interrupts injected 20"))
   }
 }
