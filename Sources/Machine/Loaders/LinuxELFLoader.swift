@@ -84,34 +84,15 @@ enum LinuxELFLoader {
     params.put(UInt16(0xAA55), at: Field.bootFlag)
     params.put(LinuxLoader.hdrSMagic, at: Field.header)
     params.put(protocolVersion, at: Field.version)
-    params.put(UInt8(0xFF), at: Field.typeOfLoader)
-    params.put(LinuxLoader.loadedHigh | LinuxLoader.canUseHeap, at: Field.loadflags)
-    params.put(UInt16(0xFE00), at: Field.heapEndPtr)
-    params.put(UInt32(LinuxLoader.Layout.commandLine), at: Field.cmdLinePtr)
     params.put(UInt32(initrdAddrMax), at: Field.initrdAddrMax)
     params.put(UInt32(0x20_0000), at: Field.kernelAlignment)
     params.put(LinuxLoader.xlfKernel64, at: Field.xloadflags)
     params.put(UInt32(cmdlineLimit), at: Field.cmdlineSize)
-    if let ramdisk {
-      params.put(UInt32(ramdisk.address), at: Field.ramdiskImage)
-      params.put(UInt32(ramdisk.size), at: Field.ramdiskSize)
-    }
-    let map = E820Entry.standardMap(ramSize: ram)
-    params.put(UInt8(map.count), at: Field.e820Entries)
-    var e820Offset = Field.e820Table
-    for entry in map.prefix(Field.e820MaxEntries) {
-      for byte in entry.linuxBytes {
-        params.bytes[e820Offset] = byte
-        e820Offset += 1
-      }
-    }
+    LinuxLoader.fillLoaderFields(&params, loadflags: LinuxLoader.loadedHigh, ramdisk: ramdisk, ram: ram)
 
     let writer = LoaderWriter(memory: memory)
-    var state = BootState(mode: .long64, rip: elf.entry, summary: "")
-    try LoaderGDT.install(code: LoaderGDT.code64, at: LinuxLoader.Layout.gdt, writer: writer, into: &state)
-    try writer.write(params.bytes, at: LinuxLoader.Layout.bootParams, "boot_params (zero page)")
-    try LinuxLoader.writePageTables(writer)
-    try writer.write(commandLine + [0], at: LinuxLoader.Layout.commandLine, "kernel command line")
+    var state = try LinuxLoader.writeBootEnvironment(
+      params: params, commandLine: commandLine, initrd: options.initrd, ramdisk: ramdisk, entry: elf.entry, writer: writer)
     for segment in segments {
       try writer.write(try elf.data(of: segment), at: segment.physicalAddress, "program header \(segment.index)")
       let bss = segment.memorySize - segment.fileSize
@@ -121,13 +102,6 @@ enum LinuxELFLoader {
           "program header \(segment.index) bss")
       }
     }
-    if let initrd = options.initrd, let ramdisk {
-      try writer.write(initrd, at: ramdisk.address, "initrd")
-    }
-
-    state.rsi = LinuxLoader.Layout.bootParams
-    state.rsp = LinuxLoader.Layout.stackTop
-    state.pageTableRoot = LinuxLoader.Layout.pml4
     var summary =
       "Linux vmlinux (ELF64), \(segments.count) segments up to \(loaderHex(kernelEnd)), "
       + "64-bit entry \(loaderHex(elf.entry))"

@@ -158,6 +158,26 @@ enum LinuxLoader {
     var params = LoaderBuffer(count: 0x1000)
     let copyEnd = min(headerEnd, Field.setupHeaderLimit)
     for offset in Field.setupSects..<copyEnd { params.bytes[offset] = image[offset] }
+    fillLoaderFields(&params, loadflags: loadflags, ramdisk: ramdisk, ram: ram)
+
+    let writer = LoaderWriter(memory: memory)
+    var state = try writeBootEnvironment(
+      params: params, commandLine: commandLine, initrd: options.initrd, ramdisk: ramdisk, entry: Layout.kernel + 0x200,
+      writer: writer)
+    try writer.write(kernel, at: Layout.kernel, "protected-mode kernel")
+    var summary =
+      "Linux bzImage, boot protocol \(versionText(version)): \(kernel.count)-byte kernel at "
+      + "\(loaderHex(Layout.kernel)), 64-bit entry \(loaderHex(state.rip))"
+    if let ramdisk { summary += ", initrd at \(loaderHex(ramdisk.address)) (\(ramdisk.size) bytes)" }
+    state.summary = summary
+    return state
+  }
+
+  /// What the loader itself puts in boot_params, for a bzImage and a vmlinux alike: the loader
+  /// type, heap, command line and initrd pointers, and the e820 map.
+  static func fillLoaderFields(
+    _ params: inout LoaderBuffer, loadflags: UInt8, ramdisk: (address: UInt64, size: UInt64)?, ram: UInt64
+  ) {
     params.put(UInt8(0xFF), at: Field.typeOfLoader)
     params.put(loadflags | canUseHeap, at: Field.loadflags)
     // Offset of the heap end from the real-mode code minus 0x200, as QEMU and Firecracker set it.
@@ -176,26 +196,25 @@ enum LinuxLoader {
         e820Offset += 1
       }
     }
+  }
 
-    let writer = LoaderWriter(memory: memory)
-    var state = BootState(mode: .long64, rip: Layout.kernel + 0x200, summary: "")
+  /// Writes everything but the kernel (GDT, boot_params, page tables, command line, initrd) and
+  /// returns the 64-bit entry state at `entry`, with RSI at boot_params.
+  static func writeBootEnvironment(
+    params: LoaderBuffer, commandLine: [UInt8], initrd: [UInt8]?, ramdisk: (address: UInt64, size: UInt64)?,
+    entry: UInt64, writer: LoaderWriter
+  ) throws(ImageLoadError) -> BootState {
+    var state = BootState(mode: .long64, rip: entry, summary: "")
     try LoaderGDT.install(code: LoaderGDT.code64, at: Layout.gdt, writer: writer, into: &state)
     try writer.write(params.bytes, at: Layout.bootParams, "boot_params (zero page)")
     try writePageTables(writer)
     try writer.write(commandLine + [0], at: Layout.commandLine, "kernel command line")
-    try writer.write(kernel, at: Layout.kernel, "protected-mode kernel")
-    if let initrd = options.initrd, let ramdisk {
+    if let initrd, let ramdisk {
       try writer.write(initrd, at: ramdisk.address, "initrd")
     }
-
     state.rsi = Layout.bootParams
     state.rsp = Layout.stackTop
     state.pageTableRoot = Layout.pml4
-    var summary =
-      "Linux bzImage, boot protocol \(versionText(version)): \(kernel.count)-byte kernel at "
-      + "\(loaderHex(Layout.kernel)), 64-bit entry \(loaderHex(state.rip))"
-    if let ramdisk { summary += ", initrd at \(loaderHex(ramdisk.address)) (\(ramdisk.size) bytes)" }
-    state.summary = summary
     return state
   }
 
