@@ -44,6 +44,19 @@ extension Platform {
     }
   }
 
+  /// The pages `unmapRAMPages` took out of KVM's view: the gaps between the RAM slots.
+  public var unmappedRAMPages: Set<Int> {
+    var pages = Set<Int>()
+    var next = 0
+    for s in ramSlots.sorted(by: { $0.firstPage < $1.firstPage }) {
+      if s.firstPage > next { pages.formUnion(next..<s.firstPage) }
+      next = max(next, s.firstPage + s.pages)
+    }
+    let total = Int(memory.size / GuestMemory.pageSize)
+    if total > next { pages.formUnion(next..<total) }
+    return pages
+  }
+
   /// Whether a guest-physical address is RAM that `unmapRAMPages` took out of KVM's view.
   public func isUnmappedRAM(_ address: UInt64) -> Bool {
     guard address < memory.size else { return false }

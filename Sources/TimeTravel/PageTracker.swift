@@ -179,3 +179,14 @@ final class PageTracker {
     for slot in slots() { _ = try vm.dirtyLog(slot: slot.slot, pages: slot.pages) }
   }
 }
+
+extension PageTracker {
+  /// Takes `pages` out of KVM's view of `platform`'s RAM (read and access watchpoints); the
+  /// empty set maps all of it back. Harvests first: KVM forgets the dirty bits of a slot it
+  /// deletes.
+  func unmapRAMPages(_ pages: Set<Int>, of platform: Platform) throws {
+    guard platform.unmappedRAMPages != pages else { return }
+    try harvest()
+    try platform.unmapRAMPages(pages)
+  }
+}

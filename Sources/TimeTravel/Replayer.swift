@@ -466,11 +466,7 @@ public final class Replayer {
   /// Takes these RAM pages out of KVM's view so every access to them exits (read and access
   /// watchpoints); the empty set maps everything back.
   func setUnmappedPages(_ pages: Set<Int>) throws {
-    let current = Set(
-      (0..<tracker.pageCount).filter { platform.isUnmappedRAM(UInt64($0 * PageTracker.pageSize)) })
-    guard current != pages else { return }
-    try tracker.harvest()
-    try platform.unmapRAMPages(pages)
+    try tracker.unmapRAMPages(pages, of: platform)
   }
 
   private func injectIfPossible() throws {

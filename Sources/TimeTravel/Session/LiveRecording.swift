@@ -74,13 +74,8 @@ public final class LiveRecording {
     return result
   }
 
-  /// Maps all RAM but `pages` into KVM. The recorder harvests the dirty log first: KVM forgets
-  /// the dirty bits of a slot it deletes.
+  /// Maps all RAM but `pages` into KVM, the recorder's dirty log harvested first.
   private func watch(_ pages: Set<Int>) throws {
-    let current = Set(
-      (0..<recorder.tracker.pageCount).filter { platform.isUnmappedRAM(UInt64($0 * PageTracker.pageSize)) })
-    guard current != pages else { return }
-    try recorder.tracker.harvest()
-    try platform.unmapRAMPages(pages)
+    try recorder.tracker.unmapRAMPages(pages, of: platform)
   }
 }

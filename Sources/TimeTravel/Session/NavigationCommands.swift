@@ -30,7 +30,7 @@ public struct NavigationCommands {
       let p = try session.position()
       let live = session.live.map { $0.outcome == nil } ?? false
       let end = live ? " (the live guest stands here: going forward runs it, recorded)" : " (end)"
-      let atEnd = live ? p == session.liveFrontier : p == session.endPosition
+      let atEnd = live ? try p == session.liveFrontier() : p == session.endPosition
       return ["position \(p)" + (atEnd ? end : p == .start ? " (start)" : "")]
     case "seek", "goto":
       guard !rest.isEmpty else { throw SessionError.unsupported("\(word) needs a position (N, N+I, start, end)") }

@@ -40,6 +40,8 @@ public final class Session {
   /// Where the current state is when its instruction count is unknown (run mode stopped
   /// between exits): found again by its fingerprint.
   var uncountedFingerprint: Fingerprint?
+  /// `liveFrontier()`, once worked out since the last reload.
+  var knownFrontier: Position?
 
   public init(archive: RecordingArchive, options: Options = Options(), console: @escaping ([UInt8]) -> Void = { _ in })
     throws
@@ -62,7 +64,6 @@ public final class Session {
     replayer = try Replayer(
       archive: archive, console: console, interrupter: interrupter, mechanisms: options.mechanisms)
     interrupter.add(live.events)
-    liveFrontier = .start
   }
 
   /// After the live machine ran: the file holds more history. Reopens it and replays to its
@@ -77,11 +78,24 @@ public final class Session {
     _ = try replayer.run()
     // The new replayer maps all of RAM: take the watched pages out again.
     try refreshWatchedPages()
-    liveFrontier = try position()
+    knownFrontier = nil
   }
 
-  /// Where the live machine stands (a live session's last recorded instant), nil otherwise.
-  public private(set) var liveFrontier: Position?
+  /// Where the live machine stands (a live session's last recorded instant), nil when not live.
+  /// Worked out when first asked after each reload, since it re-steps the last interval: not at
+  /// every live stop, which gdb's live stepping makes one instruction at a time.
+  public func liveFrontier() throws -> Position? {
+    guard live != nil else { return nil }
+    if let knownFrontier { return knownFrontier }
+    let here = try position()
+    try replayer.restoreSnapshot(atOrBefore: archive.finalPosition)
+    _ = try replayer.run()
+    uncountedFingerprint = nil
+    let frontier = try position()
+    try goto(here)
+    knownFrontier = frontier
+    return frontier
+  }
 
   public var platform: Platform { replayer.platform }
 
