@@ -191,8 +191,9 @@ public final class Runner {
   /// Carries out an instruction's accesses to unmapped RAM. The instant after it lies inside an
   /// exit interval, so deliveries there are recorded as a kicked point.
   private func accessUnmappedRAM(_ access: MMIOExit) throws -> UnmappedRAMAccesses {
+    // Should it change the guest-debug mode (`changedGuestDebug`), the loop sets its own before
+    // the next entry, and a plain run wants none, which is what it leaves.
     let done = try platform.emulateUnmappedRAM(access)
-    // The loop sets the debug mode it needs before each entry; a plain run needs none.
     observer?.wroteRAM(pages: done.writtenPages)
     lastExitWasImprecise = true
     if let next = done.next {

@@ -22,7 +22,7 @@ extension Session {
     let flag = interrupter
     let result = try live.advance(
       breakpoints: breakpoints.map(\.address), singleStep: false, watchedPages: watchedPages,
-      stopAtAccess: { self.accessedWatchpoint($0) != nil },
+      stopAtAccess: accessFilter ?? { _ in false },
       pauseRequested: { flag.isSet || self.changedWatchpoint(values, self.watchedValues(live: live)) != nil })
     interrupter.clear()
     let changed = changedWatchpoint(values, watchedValues(live: live)) != nil
@@ -44,7 +44,7 @@ extension Session {
     guard let live, live.outcome == nil else { return .endOfHistory(outcome: live?.outcome) }
     let before = watchedValues()
     let result = try live.advance(
-      breakpoints: [], singleStep: true, watchedPages: watchedPages, stopAtAccess: { self.accessedWatchpoint($0) != nil },
+      breakpoints: [], singleStep: true, watchedPages: watchedPages, stopAtAccess: accessFilter ?? { _ in false },
       pauseRequested: { false })
     try reloadRecording()
     if let (w, old, new) = changedWatchpoint(before, watchedValues()) {
