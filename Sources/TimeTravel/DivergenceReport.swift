@@ -25,7 +25,10 @@ enum DivergenceReport {
     if recorded.vcpu.mpState != actual.vcpu.mpState { out.append("MP state differs") }
     if recorded.vcpu.xcrs != actual.vcpu.xcrs { out.append("XCRs differ") }
     for (index, value) in recorded.vcpu.msrs.sorted(by: { $0.key < $1.key })
-    where !MachineState.isHostTimeMSR(index) && actual.vcpu.msrs[index] != value {
+    where !MachineState.isHostTimeMSR(index)
+      && actual.vcpu.msrs[index].map({ MachineState.comparedValue(ofMSR: index, $0) })
+        != MachineState.comparedValue(ofMSR: index, value)
+    {
       out.append(
         "MSR 0x\(String(index, radix: 16)): recorded 0x\(String(value, radix: 16)), replayed \(actual.vcpu.msrs[index].map { "0x" + String($0, radix: 16) } ?? "none")"
       )

@@ -43,6 +43,17 @@ struct MachineState: Equatable {
     }
   }
 
+  /// What of an MSR's value the state hash covers (not called for host-time MSRs).
+  static func comparedValue(ofMSR index: UInt32, _ value: UInt64) -> UInt64 {
+    isSysenterPointerMSR(index) ? value & 0xFFFF_FFFF : value
+  }
+
+  /// SYSENTER_ESP and SYSENTER_EIP: hashed by their lower halves. AMD processors keep only
+  /// those, and KVM on AMD-V drops the upper half when it sets them for a guest with AMD's
+  /// vendor string, so a restore cannot bring back what an emulated AMD-V (QEMU's, which keeps
+  /// all 64 bits) or an Intel host stored. Linux writes a 64-bit entry stack address there.
+  static func isSysenterPointerMSR(_ index: UInt32) -> Bool { index == 0x175 || index == 0x176 }
+
   /// KVM's paravirtual clock MSRs (the old 0x11/0x12 pair and the 0x4b564dxx range).
   static func isKVMParavirtualMSR(_ index: UInt32) -> Bool {
     (0x4B56_4D00...0x4B56_4DFF).contains(index) || index == 0x11 || index == 0x12
@@ -87,7 +98,7 @@ struct MachineState: Equatable {
     w.write(UInt32(msrs.count))
     for (index, value) in msrs {
       w.write(index)
-      w.write(value)
+      w.write(forHash ? Self.comparedValue(ofMSR: index, value) : value)
     }
   }
 
