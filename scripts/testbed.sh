@@ -108,6 +108,14 @@ for name in "${planned[@]}"; do
   grep -q '^# needs: gdb' "$checks_dir/$name.sh" && with_gdb=1
 done
 
+# The Linux guest is built (about 30 s, packages from Debian and vmlinux-to-elf from PyPI) only
+# when the linux check will run.
+for name in "${planned[@]}"; do
+  [ "$name" = linux ] || continue
+  stamp "building the Linux guest (guests/linux/build.sh)"
+  bash guests/linux/build.sh >/dev/null || die "guests/linux/build.sh failed"
+done
+
 stamp "assembling the initramfs"
 out=.build/testbed
 mkdir -p "$out"

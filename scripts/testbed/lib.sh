@@ -4,7 +4,7 @@
 #   /dev/kvm          the stock kvm_amd's
 #   /testbed/bin      retrovisor and RetrovisorPackageTests.xctest (on PATH)
 #   /testbed/guests   the test guests (*.elf)
-#   /testbed/linux    Debian's kernel (vmlinuz, System.map) and a static busybox
+#   /testbed/linux    the Linux guest of guests/linux/build.sh (vmlinuz, vmlinux, initramfs, System.map)
 #   RETROVISOR_BIN, RETROVISOR_GUESTS   for the Swift tests
 #   TESTBED_SMOKE=1   when run with --smoke: do the fast version
 # Its status: 0 passed, 77 skipped, anything else failed. Header lines the runner reads:

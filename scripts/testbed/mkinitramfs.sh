@@ -3,8 +3,8 @@
 # tree OUT/root. Usage: mkinitramfs.sh OUT VMLINUZ MODULES_DIR BUILD_DIR
 #
 # Inside: busybox (and bash for the checks), the stock kvm modules, retrovisor and the Swift
-# test binary with every shared library ldd names, the test guests, the checks, and the host's
-# kernel and busybox under /testbed/linux for a Linux-guest check.
+# test binary with every shared library ldd names, the test guests, the checks, and the
+# Linux guest of guests/linux/build.sh under /testbed/linux for the linux check.
 set -euo pipefail
 out=$1 vmlinuz=$2 moddir=$3 bin=$4
 root=$out/root
@@ -73,11 +73,15 @@ add_exe "$bin/retrovisor" /testbed/bin/retrovisor
 add_exe "$bin/RetrovisorPackageTests.xctest" /testbed/bin/RetrovisorPackageTests.xctest
 cp guests/build/*.elf "$root/testbed/guests/"
 
-# For a Linux-guest check: Debian's kernel and a static busybox for its initramfs.
-cp "$vmlinuz" "$root/testbed/linux/vmlinuz"
-cp /bin/busybox "$root/testbed/linux/busybox"
-sysmap=/boot/System.map-${vmlinuz#/boot/vmlinuz-}
-[ ! -r "$sysmap" ] || cp "$sysmap" "$root/testbed/linux/System.map"
+# For the Linux-guest check: what guests/linux/build.sh made (testbed.sh runs it when the check
+# is planned): the stock bzImage, the vmlinux to record, its initramfs, command line and the
+# System.map read from kallsyms (Debian's own System.map is a stub without the kernel's symbols).
+linux=guests/build/linux
+if [ -f "$linux/vmlinux" ]; then
+  for f in vmlinuz vmlinux initramfs.cpio.gz cmdline System.map; do
+    [ ! -f "$linux/$f" ] || cp "$linux/$f" "$root/testbed/linux/"
+  done
+fi
 
 # gdb and python3 (the stdlib gdb needs too), for the gdbstub tests and for checks that attach
 # gdb to a recording, go into a second archive, OUT/gdb.cpio (~30 MB compressed, a few seconds
