@@ -23,6 +23,15 @@ final class PageTracker {
   /// Whether the context hash leaves out pages written since the snapshot whose content is
   /// back to (or still) what it was there (event scheme 4; scheme 3 hashed every written page).
   var contextSkipsUnchangedPages = true
+  /// Whether the context hash takes each page by its content hash (event scheme 5) rather than
+  /// its bytes: then a kicked point hashes only the pages written since the previous one, not
+  /// every page written since the snapshot again (a Linux boot is kicked thousands of times
+  /// between snapshots of a few thousand written pages).
+  var contextHashesPageHashes = true
+  /// Content hashes of pages as they were when last computed for a context, valid while the
+  /// page's bit in `contentCacheValid` is set (cleared by every write KVM or the engine reports).
+  private var contentCache: [Int: Hash128] = [:]
+  private var contentCacheValid: [UInt64]
   /// Content hash of every page, valid for pages not in `dirty`.
   private(set) var hashes: [Hash128]
   /// The same hashes in their canonical byte order, so the full-RAM hash is one hasher update.
@@ -38,6 +47,7 @@ final class PageTracker {
     pageCount = Int(memory.size) / Self.pageSize
     dirty = [UInt64](repeating: 0, count: (pageCount + 63) / 64)
     sinceSnapshot = dirty
+    contentCacheValid = dirty
     hashes = [Hash128](repeating: Self.zeroPageHash, count: pageCount)
     canonical = [UInt64](repeating: 0, count: 2 * pageCount)
     for page in 0..<pageCount { setHash(Self.zeroPageHash, page: page) }
@@ -54,6 +64,7 @@ final class PageTracker {
         for i in 0..<bits.count {
           dirty[i] |= bits[i]
           sinceSnapshot[i] |= bits[i]
+          contentCacheValid[i] &= ~bits[i]
         }
       } else {
         for page in Self.pages(in: bits) where page < slot.pages { markDirty(slot.firstPage + page) }
@@ -65,6 +76,7 @@ final class PageTracker {
   func markDirty(_ page: Int) {
     dirty[page / 64] |= 1 << UInt64(page % 64)
     sinceSnapshot[page / 64] |= 1 << UInt64(page % 64)
+    contentCacheValid[page / 64] &= ~(1 << UInt64(page % 64))
   }
 
   /// A snapshot position: kicked points after it hash the pages written from here on.
@@ -76,6 +88,7 @@ final class PageTracker {
   /// Marks every page that may hold data: pages of the anonymous mapping that were never
   /// touched are not resident and read as zero, so they need no hashing (mincore).
   func markResidentDirty() {
+    dropContentCache()
     var residency = [UInt8](repeating: 0, count: (Int(memory.size) + Int(getpagesize()) - 1) / Int(getpagesize()))
     guard getpagesize() == Self.pageSize, mincore(memory.pointer, Int(memory.size), &residency) == 0 else {
       markAllDirty()
@@ -87,6 +100,7 @@ final class PageTracker {
   }
 
   func markAllDirty() {
+    dropContentCache()
     for i in 0..<dirty.count { dirty[i] = ~0 }
     if pageCount % 64 != 0 { dirty[dirty.count - 1] = (1 << UInt64(pageCount % 64)) - 1 }
   }
@@ -118,8 +132,29 @@ final class PageTracker {
   func dirtyContentHash(into hasher: inout StateHasher) {
     for page in contextPages() {
       hasher.update(UInt32(page))
-      hasher.update(pageBytes(page))
+      if contextHashesPageHashes {
+        hasher.update(contentHash(page))
+      } else {
+        hasher.update(pageBytes(page))
+      }
     }
+  }
+
+  /// The page's content hash now: from the cache when nothing wrote the page since it was
+  /// computed (call `harvest()` first so KVM's writes are known).
+  private func contentHash(_ page: Int) -> Hash128 {
+    let bit: UInt64 = 1 << UInt64(page % 64)
+    if contentCacheValid[page / 64] & bit != 0, let h = contentCache[page] { return h }
+    let h = ContentHash.of(pageBytes(page))
+    contentCache[page] = h
+    contentCacheValid[page / 64] |= bit
+    return h
+  }
+
+  /// Forgets every cached content hash (RAM rewritten from user space: a restore).
+  private func dropContentCache() {
+    contentCache = [:]
+    for i in 0..<contentCacheValid.count { contentCacheValid[i] = 0 }
   }
 
   /// The pages a context hash covers: those written since the snapshot (KVM's dirty log) and,
@@ -129,14 +164,14 @@ final class PageTracker {
   func contextPages() -> [Int] {
     let written = Self.pages(in: sinceSnapshot)
     guard contextSkipsUnchangedPages else { return written }
-    return written.filter { ContentHash.of(pageBytes($0)) != (referenceHashes[$0] ?? hashes[$0]) }
+    return written.filter { contentHash($0) != (referenceHashes[$0] ?? hashes[$0]) }
   }
 
   /// Re-hashes the dirty pages, clears the dirty set and returns the pages whose hash changed.
   func settle() -> [(page: Int, hash: Hash128)] {
     var changed: [(Int, Hash128)] = []
     for page in dirtyPages {
-      let h = ContentHash.of(pageBytes(page))
+      let h = contentHash(page)
       if h != hashes[page] {
         if referenceHashes[page] == nil { referenceHashes[page] = hashes[page] }
         setHash(h, page: page)
@@ -172,6 +207,7 @@ final class PageTracker {
       setHash(target[page], page: page)
     }
     for i in 0..<dirty.count { dirty[i] = 0 }
+    dropContentCache()
   }
 
   /// Forgets writes reported by KVM so far (after a restore from user space).

@@ -21,12 +21,13 @@ public struct RecordingSetup: Sendable, Equatable {
   /// How positions and deliveries are counted; a recording made under another scheme cannot be
   /// replayed (2: interrupt-window exits are not positions, injections there are kicked points;
   /// 3: every I/O and MMIO instruction is completed at its exit; 4: a kicked point's context
-  /// hash leaves out pages written since the snapshot whose content is unchanged). Scheme 3
-  /// recordings still replay: the replayer hashes contexts their way.
-  static let eventScheme = "4"
-  static let replayableSchemes: Set<Int> = [3, 4]
+  /// hash leaves out pages written since the snapshot whose content is unchanged; 5: that hash
+  /// takes each page by its content hash, not its bytes). Scheme 3 and 4 recordings still
+  /// replay: the replayer hashes contexts their way.
+  static let eventScheme = "5"
+  static let replayableSchemes: Set<Int> = [3, 4, 5]
   /// The scheme this recording was made under.
-  var eventScheme = 4
+  var eventScheme = 5
 
   var header: RecordingHeader {
     var w = ByteWriter()
@@ -50,7 +51,7 @@ public struct RecordingSetup: Sendable, Equatable {
     let scheme = header.extra["eventScheme"] ?? "1"
     guard let number = Int(scheme), Self.replayableSchemes.contains(number) else {
       throw .incompatible(
-        "this recording counts positions by event scheme \(scheme); this build replays schemes 3 and 4: record it again"
+        "this recording counts positions by event scheme \(scheme); this build replays schemes 3 to 5: record it again"
       )
     }
     eventScheme = number
