@@ -46,6 +46,15 @@ public final class HostPacedClockSource: ClockSource {
     start = now &- guestTime
   }
 
+  /// Host time spent on the engine's own work (a recorder's snapshot or kicked-point hash) is
+  /// not guest time: the run counts as held for it. A recorder slower than the guest's timer
+  /// period would otherwise show its cost to the guest as time passing, and a busy guest would
+  /// get a tick at every exit and run nothing else.
+  public func exclude(_ nanoseconds: UInt64) {
+    guard heldSince == nil else { return }
+    start &+= nanoseconds
+  }
+
   public func release() {
     guard let since = heldSince else { return }
     start &+= now() &- since

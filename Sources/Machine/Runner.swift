@@ -144,17 +144,17 @@ public final class Runner {
         statistics.count(.io)
         platform.emulate(io)
         try platform.finishExitInstruction()
-        try observer?.exitHandled(index: exitIndex, platform: platform)
+        try observed { try $0.exitHandled(index: exitIndex, platform: platform) }
         if singleStep { return stepped() }
       case .mmio(let access):
         statistics.count(.mmio)
         platform.handleUnclaimedMMIO(access)
         try platform.finishExitInstruction()
-        try observer?.exitHandled(index: exitIndex, platform: platform)
+        try observed { try $0.exitHandled(index: exitIndex, platform: platform) }
         if singleStep { return stepped() }
       case .hlt:
         statistics.count(.hlt)
-        try observer?.exitHandled(index: exitIndex, platform: platform)
+        try observed { try $0.exitHandled(index: exitIndex, platform: platform) }
         try waitWhileHalted()
         if singleStep { return pause(.stepped) }
       case .interruptWindowOpen:
@@ -225,8 +225,17 @@ public final class Runner {
     let timeDue = platform.pit.nextDeadline.map { elapsed >= $0 } ?? false
     let injecting = platform.pic.hasPendingInterrupt && platform.vcpu.readyForInterruptInjection
     if timeDue || input || injecting {
-      try observer?.kickPoint(afterExit: exitIndex, platform: platform)
+      try observed { try $0.kickPoint(afterExit: exitIndex, platform: platform) }
     }
+  }
+
+  /// Runs an observer call; the host time it takes (a recorder's snapshot or hash) is not guest
+  /// time (`HostPacedClockSource.exclude`).
+  private func observed(_ body: (any RunObserver) throws -> Void) throws {
+    guard let observer else { return }
+    let started = HostClock.now()
+    try body(observer)
+    pacer.exclude(HostClock.now() &- started)
   }
 
   /// Timer deadlines that host time has passed: guest time jumps to the deadline, never beyond,
