@@ -68,8 +68,12 @@ public final class Replayer {
   public private(set) var kickSearchHits = 0
   /// Kicked points that had to be found again by single-stepping (a breakpoint hit was missed).
   public private(set) var kickSearchRetries = 0
-  /// The group whose kicked point was missed, and how many search methods have missed it.
-  private var kickRetry: (group: Int, attempt: Int)?
+  /// How many search methods have missed each kicked point (by group index). Kept for every
+  /// group, not just the last one missed: a retry goes back to a snapshot and finds the earlier
+  /// points of the interval again, and one of those that misses now and then would otherwise
+  /// be retried with the first method again, then the later one, and so on without end (both
+  /// points of a `long64` recording on stock KVM did that).
+  private var kickAttempts: [Int: Int] = [:]
   /// The ways to find a kicked point, most direct first (nil: single-stepping); a miss retries
   /// the point from the last snapshot with the next way.
   private lazy var kickSearchArmings: [BreakpointArming?] = {
@@ -290,7 +294,7 @@ public final class Replayer {
       while nextGroup < archive.groups.count, archive.groups[nextGroup].position == position,
         let kick = archive.groups[nextGroup].kick
       {
-        let attempt = kickRetry?.group == nextGroup ? kickRetry?.attempt ?? 0 : 0
+        let attempt = kickAttempts[nextGroup] ?? 0
         let way = kickSearchArmings[attempt]
         var search = KickPointSearch(
           platform: platform, tracker: tracker, arming: way ?? arming, afterExit: position, watchdog: watchdog,
@@ -316,7 +320,7 @@ public final class Replayer {
           // miss it).
           guard attempt + 1 < kickSearchArmings.count else { throw miss.error }
           lastKickMiss = "\(miss.error)"
-          kickRetry = (nextGroup, attempt + 1)
+          kickAttempts[nextGroup] = attempt + 1
           kickSearchRetries += 1
           try restore(snapshot: archive.snapshotIndex(atOrBefore: position))
           restarted = true
@@ -734,10 +738,18 @@ struct KickPointSearch {
     return alsoStopAt.contains(pc) ? .breakpoint(pc) : nil
   }
 
+  /// Whether the vCPU stands at `kick`. At a match whose RF differs from the recorded one
+  /// (`Registers.sameInstant(as:)`), the recorded RF is put back: the interrupt delivered there
+  /// pushes it into the guest's frame, and `iret` restores it.
   func matches(_ kick: KickPoint) throws -> Bool {
-    let regs = try platform.vcpu.registers()
-    guard regs == kick.registers else { return false }
-    return try KickPointMatcher.contextHash(platform: platform, tracker: tracker) == kick.contextHash
+    var regs = try platform.vcpu.registers()
+    guard regs.sameInstant(as: kick.registers) else { return false }
+    guard try KickPointMatcher.contextHash(platform: platform, tracker: tracker) == kick.contextHash else { return false }
+    if regs.rflags != kick.registers.rflags {
+      regs.rflags = kick.registers.rflags
+      try platform.vcpu.setRegisters(regs)
+    }
+    return true
   }
 
   private func notFound(_ kick: KickPoint, exit: VCPUExit) -> ReplayError {
