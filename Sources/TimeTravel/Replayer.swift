@@ -394,6 +394,12 @@ public final class Replayer {
       try setDebug(nil)
       exit = try runPastKicks()
     } else {
+      // Armed again before every step, not only when the mode changes: KVM single-steps with
+      // the guest's TF, which KVM_SET_GUEST_DEBUG sets for the rip of that moment. On stock KVM
+      // an instruction that loads RFLAGS from memory (`popf` in the guests' interrupt return)
+      // or the engine's own KVM_SET_REGS (completing an access to watched RAM) clears it, and
+      // the next step then ran on to the next exit.
+      debugModeKnown = false
       try setDebug([])
       exit = try runPastKicks()
     }
@@ -670,16 +676,15 @@ struct KickPointSearch {
       // a step does: single-stepping into it leaks the trap flag into the guest's frame on
       // some hosts, and on others the delivery clears it and the handler runs on unstepped.
       var entering = pendingVector
-      var stepping = false
       while true {
         if let vector = entering {
           guard let handler = try platform.interruptHandlerAddress(vector: vector) else {
             throw Miss(error: .divergence("cannot read the interrupt table entry for vector \(vector) after exit \(afterExit)"))
           }
           try arming.setInterruptEntry(handler: handler)
-        } else if !stepping {
+        } else {
+          // Every step: see `Replayer.step()` (stock KVM loses TF at `popf` and KVM_SET_REGS).
           try arming.set([])
-          stepping = true
         }
         var exit = try arming.run()
         while exit == .interrupted, !overdue() { exit = try arming.run() }
@@ -692,7 +697,6 @@ struct KickPointSearch {
           if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
         case .mmio(let access) where platform.isUnmappedRAM(access.address):
           if let found = try afterUnmappedAccess(access, kick, alsoStopAt) { return found }
-          stepping = false  // the emulation may have changed the debug mode: set it again
         default: throw Miss(error: notFound(kick, exit: exit))
         }
       }
