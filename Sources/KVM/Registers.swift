@@ -56,6 +56,24 @@ public struct Registers: Sendable, Equatable, Hashable {
     return r
   }
 
+  /// RFLAGS.RF, the resume flag: set, it suppresses instruction breakpoints for one
+  /// instruction. It is not part of what an instant is (see `sameInstant(as:)`).
+  public static let resumeFlag: UInt64 = 1 << 16
+
+  /// Whether two register files describe the same instant of a run: equal but for RF. RF comes
+  /// from how the instant was reached rather than from the guest's computation: on stock KVM
+  /// (AMD-V, nested) the live run stands after `sti; hlt` with RF set, and the same state
+  /// reached again at a debug-register hit or a single step has it clear. The guest cannot read
+  /// RF (pushf clears it in the image) until an interrupt frame pushes it, so whoever matches an
+  /// instant this way puts the recorded RF back before delivering anything there.
+  public func sameInstant(as other: Registers) -> Bool {
+    var a = self
+    var b = other
+    a.rflags &= ~Self.resumeFlag
+    b.rflags &= ~Self.resumeFlag
+    return a == b
+  }
+
   /// Names and values in gdb's amd64 order, for dumps and the debugger.
   public var named: [(String, UInt64)] {
     [

@@ -19,6 +19,8 @@ public struct GuestFault: Error, Equatable, CustomStringConvertible {
   public var specialRegisters: SpecialRegisters?
   /// Up to 16 bytes at rip, when readable.
   public var codeBytes: [UInt8]
+  /// Why the report has no registers, when the host's KVM no longer has the faulting state.
+  public var stateUnavailable: String? = nil
 
   public var summary: String {
     switch kind {
@@ -45,6 +47,7 @@ public struct GuestFault: Error, Equatable, CustomStringConvertible {
 
   public var description: String {
     var lines = [summary]
+    if let why = stateUnavailable { lines.append("the registers at the fault are not available: \(why)") }
     if let r = registers { lines.append(contentsOf: RegisterDump.lines(r, specialRegisters)) }
     if !codeBytes.isEmpty {
       lines.append("code at rip: " + codeBytes.map { hex2($0) }.joined(separator: " "))

@@ -167,7 +167,7 @@ public final class Runner {
         statistics.count(.interrupted)
         continue
       case .shutdown:
-        throw fault(.tripleFault)
+        throw tripleFault()
       case .internalError(let sub, let data):
         throw fault(.internalError(suberror: sub, data: data))
       case .failEntry(let reason, _):
@@ -282,5 +282,20 @@ public final class Runner {
 
   private func fault(_ kind: GuestFault.Kind) -> GuestFault {
     platform.fault(kind)
+  }
+
+  /// Where KVM resets the vCPU on a shutdown (AMD-V: the probe reads the reset state back), the
+  /// registers now are the reset state, not the fault's: the report says so instead of showing
+  /// them as if the guest had faulted at the reset vector.
+  private func tripleFault() -> GuestFault {
+    var f = fault(.tripleFault)
+    if arming.mechanisms.shutdownKeepsState.value == false {
+      f.registers = nil
+      f.specialRegisters = nil
+      f.codeBytes = []
+      f.stateUnavailable =
+        "this host's KVM resets the vCPU on a triple fault (retrovisor doctor: \(arming.mechanisms.shutdownKeepsState.observed))"
+    }
+    return f
   }
 }

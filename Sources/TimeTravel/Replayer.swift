@@ -68,8 +68,12 @@ public final class Replayer {
   public private(set) var kickSearchHits = 0
   /// Kicked points that had to be found again by single-stepping (a breakpoint hit was missed).
   public private(set) var kickSearchRetries = 0
-  /// The group whose kicked point was missed, and how many search methods have missed it.
-  private var kickRetry: (group: Int, attempt: Int)?
+  /// How many search methods have missed each kicked point (by group index). Kept for every
+  /// group, not just the last one missed: a retry goes back to a snapshot and finds the earlier
+  /// points of the interval again, and one of those that misses now and then would otherwise
+  /// be retried with the first method again, then the later one, and so on without end (both
+  /// points of a `long64` recording on stock KVM did that).
+  private var kickAttempts: [Int: Int] = [:]
   /// The ways to find a kicked point, most direct first (nil: single-stepping); a miss retries
   /// the point from the last snapshot with the next way.
   private lazy var kickSearchArmings: [BreakpointArming?] = {
@@ -291,7 +295,7 @@ public final class Replayer {
       while nextGroup < archive.groups.count, archive.groups[nextGroup].position == position,
         let kick = archive.groups[nextGroup].kick
       {
-        let attempt = kickRetry?.group == nextGroup ? kickRetry?.attempt ?? 0 : 0
+        let attempt = kickAttempts[nextGroup] ?? 0
         let way = kickSearchArmings[attempt]
         var search = KickPointSearch(
           platform: platform, tracker: tracker, arming: way ?? arming, afterExit: position, watchdog: watchdog,
@@ -317,7 +321,7 @@ public final class Replayer {
           // miss it).
           guard attempt + 1 < kickSearchArmings.count else { throw miss.error }
           lastKickMiss = "\(miss.error)"
-          kickRetry = (nextGroup, attempt + 1)
+          kickAttempts[nextGroup] = attempt + 1
           kickSearchRetries += 1
           try restore(snapshot: archive.snapshotIndex(atOrBefore: position))
           restarted = true
@@ -391,6 +395,12 @@ public final class Replayer {
       try setDebug(nil)
       exit = try runPastKicks()
     } else {
+      // Armed again before every step, not only when the mode changes: KVM single-steps with
+      // the guest's TF, which KVM_SET_GUEST_DEBUG sets for the rip of that moment. On stock KVM
+      // an instruction that loads RFLAGS from memory (`popf` in the guests' interrupt return)
+      // or the engine's own KVM_SET_REGS (completing an access to watched RAM) clears it, and
+      // the next step then ran on to the next exit.
+      debugModeKnown = false
       try setDebug([])
       exit = try runPastKicks()
     }
@@ -667,16 +677,15 @@ struct KickPointSearch {
       // a step does: single-stepping into it leaks the trap flag into the guest's frame on
       // some hosts, and on others the delivery clears it and the handler runs on unstepped.
       var entering = pendingVector
-      var stepping = false
       while true {
         if let vector = entering {
           guard let handler = try platform.interruptHandlerAddress(vector: vector) else {
             throw Miss(error: .divergence("cannot read the interrupt table entry for vector \(vector) after exit \(afterExit)"))
           }
           try arming.setInterruptEntry(handler: handler)
-        } else if !stepping {
+        } else {
+          // Every step: see `Replayer.step()` (stock KVM loses TF at `popf` and KVM_SET_REGS).
           try arming.set([])
-          stepping = true
         }
         var exit = try arming.run()
         while exit == .interrupted, !overdue() { exit = try arming.run() }
@@ -689,7 +698,6 @@ struct KickPointSearch {
           if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
         case .mmio(let access) where platform.isUnmappedRAM(access.address):
           if let found = try afterUnmappedAccess(access, kick, alsoStopAt) { return found }
-          stepping = false  // the emulation may have changed the debug mode: set it again
         default: throw Miss(error: notFound(kick, exit: exit))
         }
       }
@@ -735,10 +743,18 @@ struct KickPointSearch {
     return alsoStopAt.contains(pc) ? .breakpoint(pc) : nil
   }
 
+  /// Whether the vCPU stands at `kick`. At a match whose RF differs from the recorded one
+  /// (`Registers.sameInstant(as:)`), the recorded RF is put back: the interrupt delivered there
+  /// pushes it into the guest's frame, and `iret` restores it.
   func matches(_ kick: KickPoint) throws -> Bool {
-    let regs = try platform.vcpu.registers()
-    guard regs == kick.registers else { return false }
-    return try KickPointMatcher.contextHash(platform: platform, tracker: tracker) == kick.contextHash
+    var regs = try platform.vcpu.registers()
+    guard regs.sameInstant(as: kick.registers) else { return false }
+    guard try KickPointMatcher.contextHash(platform: platform, tracker: tracker) == kick.contextHash else { return false }
+    if regs.rflags != kick.registers.rflags {
+      regs.rflags = kick.registers.rflags
+      try platform.vcpu.setRegisters(regs)
+    }
+    return true
   }
 
   private func notFound(_ kick: KickPoint, exit: VCPUExit) -> ReplayError {

@@ -68,6 +68,7 @@ struct DoctorCommand: ParsableCommand {
       ("stepped hlt: a late debug exit on next run", m.haltStepLateDebugExit),
       ("immediate_exit completes an I/O instruction", m.immediateExitCompletesIO),
       ("stepping into an interrupt is clean", m.steppedInterruptEntryClean),
+      ("triple fault keeps the faulting registers", m.shutdownKeepsState),
     ]
   }
 
@@ -93,6 +94,10 @@ struct DoctorCommand: ParsableCommand {
       ("stepped I/O instruction", m.ioStepReportsLate ? "one step; its late debug exit is taken" : "one step, the exit"),
       ("interrupt entry (stepping)", interruptEntry),
       ("watchpoints", "in the engine (memory compare, unmapped pages)"),
+      (
+        "triple-fault report",
+        m.shutdownKeepsState.value == false ? "no registers (KVM resets the vCPU)" : "the faulting registers"
+      ),
     ]
   }
 

@@ -29,6 +29,13 @@ struct GuestRunTests {
     // kicks (one due while it prints arrives at that exit instead; how many varies with load).
     let kicked = result.stderr.firstMatch(of: /kicked (\d+)\)/).flatMap { Int($0.1) } ?? 0
     #expect(kicked >= 5, "stderr: \(result.stderr)")
-    #expect(result.stderr.contains("interrupts injected 20"))
+    // The guest leaves its loop at its 20th tick, so it takes at least 20. It may take more
+    // before its `cli`: a spinning guest is kicked only `Runner.kickGrace` (20 ms, two periods)
+    // past a deadline, so guest time then lags host time and the next ticks are already due at
+    // the handler's EOI exit. Whether one is due when the 20th returns depends on host timing
+    // (20 here, 21 on nested stock KVM), and the lag is capped at `Runner.maxLag` (50 ms: five
+    // periods), which bounds how many can come at once.
+    let injected = result.stderr.firstMatch(of: /interrupts injected (\d+)/).flatMap { Int($0.1) } ?? 0
+    #expect((20...25).contains(injected), "stderr: \(result.stderr)")
   }
 }

@@ -35,12 +35,16 @@ public struct HostMechanisms: Sendable, Equatable {
   /// Single-stepping into an injected interrupt stops at the handler's first instruction with
   /// no trap flag leaked into the frame the guest pushed.
   public var steppedInterruptEntryClean: ProbeFinding
+  /// After `KVM_EXIT_SHUTDOWN` (a triple fault) the vCPU's registers are still the faulting
+  /// state; where they are not (AMD-V resets the vCPU), a fault report cannot show them.
+  public var shutdownKeepsState: ProbeFinding
 
   public init(
     executeBreakpointFires: ProbeFinding, executeBreakpointRefires: ProbeFinding, dataWatchpointFires: ProbeFinding,
     haltPatchStops: ProbeFinding, softwareBreakpointReported: ProbeFinding, singleStepWorks: ProbeFinding,
     ioCompletionReportsStep: ProbeFinding, ioStepLateDebugExit: ProbeFinding, haltHaltsUnderSingleStep: ProbeFinding,
-    haltStepLateDebugExit: ProbeFinding, immediateExitCompletesIO: ProbeFinding, steppedInterruptEntryClean: ProbeFinding
+    haltStepLateDebugExit: ProbeFinding, immediateExitCompletesIO: ProbeFinding, steppedInterruptEntryClean: ProbeFinding,
+    shutdownKeepsState: ProbeFinding
   ) {
     self.executeBreakpointFires = executeBreakpointFires
     self.executeBreakpointRefires = executeBreakpointRefires
@@ -54,6 +58,7 @@ public struct HostMechanisms: Sendable, Equatable {
     self.haltStepLateDebugExit = haltStepLateDebugExit
     self.immediateExitCompletesIO = immediateExitCompletesIO
     self.steppedInterruptEntryClean = steppedInterruptEntryClean
+    self.shutdownKeepsState = shutdownKeepsState
   }
 
   /// The CI host's behaviour (kvm-host-facts.md), for tests that must not depend on probing.
@@ -63,7 +68,8 @@ public struct HostMechanisms: Sendable, Equatable {
     softwareBreakpointReported: ProbeFinding(false, "assumed"), singleStepWorks: ProbeFinding(true, "assumed"),
     ioCompletionReportsStep: ProbeFinding(false, "assumed"), ioStepLateDebugExit: ProbeFinding(false, "assumed"),
     haltHaltsUnderSingleStep: ProbeFinding(false, "assumed"), haltStepLateDebugExit: ProbeFinding(false, "assumed"),
-    immediateExitCompletesIO: ProbeFinding(true, "assumed"), steppedInterruptEntryClean: ProbeFinding(false, "assumed"))
+    immediateExitCompletesIO: ProbeFinding(true, "assumed"), steppedInterruptEntryClean: ProbeFinding(false, "assumed"),
+    shutdownKeepsState: ProbeFinding(true, "assumed"))
 }
 
 /// How the engine stops at an execution breakpoint.

@@ -24,7 +24,8 @@ public enum HostProbe {
       ioCompletionReportsStep: step.ioCompletionReportsStep, ioStepLateDebugExit: step.ioLate,
       haltHaltsUnderSingleStep: step.haltHalts, haltStepLateDebugExit: step.haltLate,
       immediateExitCompletesIO: StepProbes.immediateExitCompletion(system),
-      steppedInterruptEntryClean: StepProbes.steppedInterruptEntry(system))
+      steppedInterruptEntryClean: StepProbes.steppedInterruptEntry(system),
+      shutdownKeepsState: FaultProbes.shutdownKeepsState(system))
   }
 
   private static let cache = ProbeCache()
@@ -37,7 +38,8 @@ extension HostMechanisms {
     return HostMechanisms(
       executeBreakpointFires: u, executeBreakpointRefires: u, dataWatchpointFires: u, haltPatchStops: u,
       softwareBreakpointReported: u, singleStepWorks: u, ioCompletionReportsStep: u, ioStepLateDebugExit: u,
-      haltHaltsUnderSingleStep: u, haltStepLateDebugExit: u, immediateExitCompletesIO: u, steppedInterruptEntryClean: u)
+      haltHaltsUnderSingleStep: u, haltStepLateDebugExit: u, immediateExitCompletesIO: u, steppedInterruptEntryClean: u,
+      shutdownKeepsState: u)
   }
 }
 

@@ -117,9 +117,16 @@ public final class Session {
     var nearest = ""
     while true {
       // Registers first: the context hash (a dirty-log harvest and page hashing) only where they match.
-      let registers = try platform.vcpu.registers()
-      if registers == fingerprint.registers {
-        if try replayer.fingerprint() == fingerprint { break }
+      var registers = try platform.vcpu.registers()
+      if registers.sameInstant(as: fingerprint.registers) {
+        if try replayer.fingerprint().context == fingerprint.context {
+          // The stop's own RF (stock KVM sets it where re-stepping does not): see `sameInstant`.
+          if registers.rflags != fingerprint.registers.rflags {
+            registers.rflags = fingerprint.registers.rflags
+            try platform.vcpu.setRegisters(registers)
+          }
+          break
+        }
         let now = try replayer.contextDetail()
         nearest = "; at step \(steps) the registers matched but the context hash differed (\(detail.differences(from: now)))"
       } else if registers.rip == fingerprint.registers.rip {
