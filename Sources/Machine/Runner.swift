@@ -44,6 +44,14 @@ public final class Runner {
   /// ticks keeps host-paced time, and small enough that a guest which cannot keep up with its
   /// timer (a Linux kernel being recorded on a slow host) still gets to run between ticks.
   public static let maxLag: UInt64 = 50_000_000
+  /// The longest host time a timer tick's service may stall guest time (`tickService`): a guest
+  /// that leaves the timer masked is not servicing a tick forever.
+  public static let maxTickService: UInt64 = 50_000_000
+  /// Since when (host time) the guest has been servicing a timer tick: from the injection of
+  /// IRQ 0 until the PIC could deliver it again. Guest time stands still meanwhile
+  /// (`HostPacedClockSource.stall`), so each tick leaves the guest a whole period of its own
+  /// work, however slow the host makes the interrupt path. Live runs only.
+  private var tickService: UInt64?
   /// The last exit was a kick or an interrupt-window exit: both come at a point that varies
   /// from run to run on some hosts, so neither is a position (design.md, contract point 4).
   private var lastExitWasImprecise = false
@@ -102,6 +110,7 @@ public final class Runner {
         case .reset(let source): return .ended(.reset(source: source))
         }
       }
+      updateTickService()
       // One reading of host time and of the input queue for both the kicked-point decision and
       // the deliveries: a deadline passing (or a byte arriving) between two looks was delivered
       // with no kicked point before it, so replay handed it over at the exit instead.
@@ -125,7 +134,11 @@ public final class Runner {
       }
       // Kick only a guest still running well past its deadline: one that exits or halts soon
       // gets its timer at that exit, a position replay finds without a breakpoint search.
-      events.arm(hostDeadline: platform.pit.nextDeadline.map { pacer.start &+ $0 &+ Self.kickGrace })
+      // While a tick is in service no timer interrupt can be delivered; the kick then only
+      // ends an overlong service (`maxTickService`).
+      events.arm(
+        hostDeadline: tickService.map { $0 &+ Self.maxTickService }
+          ?? platform.pit.nextDeadline.map { pacer.start &+ $0 &+ Self.kickGrace })
 
       let exit = try arming.run()
       if case .mmio(let access) = exit, platform.isUnmappedRAM(access.address) {
@@ -238,8 +251,21 @@ public final class Runner {
     pacer.exclude(HostClock.now() &- started)
   }
 
+  /// Ends the timer-tick service (and the clock's stall) once the guest can take the timer
+  /// interrupt again (IRQ 0 neither in service nor masked at the PIC: Linux masks it for the
+  /// handler's length and acknowledges at once), or after `maxTickService`.
+  private func updateTickService() {
+    if let since = tickService {
+      let pic = platform.pic.registers.master
+      if (pic.imr | pic.isr) & 1 == 0 || HostClock.now() &- since >= Self.maxTickService { tickService = nil }
+    }
+    // Every turn: a pause (`hold`) ends the stall, and the service may outlast the pause.
+    pacer.stall(tickService != nil)
+  }
+
   /// Timer deadlines that host time has passed: guest time jumps to the deadline, never beyond,
   /// so what the guest sees follows from the deadline alone.
+
   private func deliverDueTime(elapsed: UInt64? = nil) {
     guard let due = platform.pit.nextDeadline, (elapsed ?? pacer.elapsed()) >= due else { return }
     platform.deliverTime(due)
@@ -258,14 +284,21 @@ public final class Runner {
   private func injectPendingInterrupt() throws -> UInt8? {
     let vector = try platform.injectPendingInterrupt()
     if vector != nil { statistics.interruptsInjected += 1 }
+    if let vector, vector == platform.pic.timerVector {
+      tickService = HostClock.now()
+      pacer.stall(true)
+    }
     return vector
   }
 
   /// HLT: sleep on the host until the next timer deadline or serial input, then deliver it.
   private func waitWhileHalted() throws {
     let vcpu = platform.vcpu
-    // The guest is not running: a kick now would only cost a spurious exit later.
+    // The guest is not running: a kick now would only cost a spurious exit later. Nor is it
+    // servicing a tick: time must pass for the next one.
     events.arm(hostDeadline: nil)
+    tickService = nil
+    pacer.stall(false)
     while !platform.pic.hasPendingInterrupt && platform.stop.request == nil && !events.quitRequested {
       guard vcpu.interruptFlag else {
         throw fault(.haltedForever(reason: "HLT with interrupts disabled"))

@@ -38,4 +38,33 @@ import Testing
     pacer.release()
     #expect(pacer.elapsed() == 5_000_000)
   }
+
+  @Test func tickServiceStallsGuestTime() {
+    let host = FakeHostTime()
+    let pacer = HostPacedClockSource(now: { host.now })
+    host.now += 4_000_000  // a tick is due
+    pacer.stall(true)  // injected: the guest services it
+    host.now += 7_000_000  // longer than a 4 ms period, on a slow host
+    #expect(pacer.elapsed() == 4_000_000)
+    pacer.stall(true)  // the Runner asks every turn: no new stretch
+    pacer.exclude(1_000_000)  // inside the stall: already not counted
+    pacer.stall(false)
+    #expect(pacer.elapsed() == 4_000_000)
+    host.now += 4_000_000  // a whole period of the guest's own work before the next tick
+    #expect(pacer.elapsed() == 8_000_000)
+  }
+
+  @Test func holdingEndsAStall() {
+    let host = FakeHostTime()
+    let pacer = HostPacedClockSource(now: { host.now })
+    host.now += 2_000_000
+    pacer.stall(true)
+    host.now += 3_000_000
+    pacer.hold()
+    #expect(!pacer.isStalled)
+    host.now += 50_000_000
+    pacer.release()
+    host.now += 1_000_000
+    #expect(pacer.elapsed() == 3_000_000)
+  }
 }

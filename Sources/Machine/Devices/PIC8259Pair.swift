@@ -62,6 +62,9 @@ public final class PIC8259Pair: PortDevice, InterruptLines {
     return vector
   }
 
+  /// The vector IRQ 0 (the PIT) is delivered with, as the guest programmed the master.
+  public var timerVector: UInt8 { master.vectorBase }
+
   /// Registers as a debugger would like to see them: (IRR, ISR, IMR) for master and slave.
   public var registers: (master: (irr: UInt8, isr: UInt8, imr: UInt8), slave: (irr: UInt8, isr: UInt8, imr: UInt8)) {
     ((master.irr, master.isr, master.imr), (slave.irr, slave.isr, slave.imr))
