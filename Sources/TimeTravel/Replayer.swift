@@ -116,6 +116,7 @@ public final class Replayer {
     tracker = PageTracker(memory: platform.memory, vm: platform.vm) { [unowned platform] in platform.ramSlots }
     tracker.contextSkipsUnchangedPages = archive.setup.eventScheme >= 4
     tracker.contextHashesPageHashes = archive.setup.eventScheme >= 5
+    platform.injectionClearsResumeFlag = archive.setup.eventScheme >= 6
     msrIndices = try platform.kvm.msrIndexList()
     for (i, s) in archive.snapshots.enumerated() { snapshotAt[s.position] = i }
     if !archive.snapshots[0].firmware.isEmpty { try platform.mapFirmware(archive.snapshots[0].firmware) }
@@ -643,6 +644,11 @@ struct KickPointSearch {
   /// Accesses that end the search before the point (a read or access watchpoint's).
   var stopAtAccess: ([MMIOExit]) -> Bool = { _ in false }
 
+  /// Host time a breakpoint hit's own exits count for beyond what is measured around them.
+  static let hitAllowance: UInt64 = 1_000_000
+  /// The most the hits may extend a search's budget.
+  static let maxHitOverhead: UInt64 = 60_000_000_000
+
   struct Miss: Error {
     var error: ReplayError
   }
@@ -662,10 +668,20 @@ struct KickPointSearch {
   ) throws -> Found {
     let rip = kick.registers.rip
     if try matches(kick) { return .atStart }
-    let deadline = HostClock.now() &+ budget
+    let started = HostClock.now()
+    var deadline = started &+ budget
+    let lastDeadline = started &+ budget &+ Self.maxHitOverhead
     watchdog.arm(hostDeadline: deadline)
     defer { watchdog.arm(hostDeadline: nil) }
     func overdue() -> Bool { HostClock.now() >= deadline }
+    // The budget is for the guest's own running: the host time a hit costs (its exits,
+    // the comparison, stepping over it) moves the deadline on, up to `maxHitOverhead`. Under
+    // nested virtualization a hit costs milliseconds, and a kernel returning through one
+    // thunk hits it every few microseconds of guest time.
+    func extendPastHit(since exited: UInt64) {
+      deadline = min(deadline &+ (HostClock.now() &- exited) &+ Self.hitAllowance, lastDeadline)
+      watchdog.arm(hostDeadline: deadline)
+    }
     let timeout = Miss(
       error: .divergence(
         "the kicked point after exit \(afterExit) (rip 0x\(String(rip, radix: 16))) was not reached within \(budget / 1_000_000) ms"
@@ -706,11 +722,13 @@ struct KickPointSearch {
     while true {
       let exit = try arming.run()
       if overdue() { throw timeout }
+      let exited = HostClock.now()
       switch exit {
       case .interrupted:
         continue
       case .debug(let event):
         hits += 1
+        defer { extendPastHit(since: exited) }
         if event.pc == rip, try matches(kick) { return alsoStopAt.contains(rip) ? .breakpoint(rip) : .reached }
         if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
         guard arming.mechanisms.stepOverBreakpointHits else { continue }
