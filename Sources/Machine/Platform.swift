@@ -28,9 +28,6 @@ public final class Platform {
 
   /// MMIO accesses to addresses with nothing behind them (address -> count).
   public private(set) var unknownMMIO: [UInt64: Int] = [:]
-  /// Whether an injection clears RFLAGS.RF first (`injectPendingInterrupt`). Live runs do; a
-  /// replay does what its recording's event scheme did (6 and later).
-  public var injectionClearsResumeFlag = true
   private var firmware: GuestMemory?
   /// The KVM slots RAM is mapped through: one, unless pages were unmapped for watching.
   public internal(set) var ramSlots: [RAMSlot]

@@ -19,27 +19,12 @@ extension Platform {
     }
     var injected: UInt8?
     if vcpu.readyForInterruptInjection, let vector = pic.acknowledge() {
-      do {
-        if injectionClearsResumeFlag { try clearResumeFlag() }
-        try vcpu.injectInterrupt(vector: vector)
-      } catch { throw MachineError.kvm(error) }
+      do { try vcpu.injectInterrupt(vector: vector) } catch { throw MachineError.kvm(error) }
       injected = vector
     }
     // One injection per entry: ask for the next window if more are waiting.
     vcpu.requestInterruptWindow = requestWindow && pic.hasPendingInterrupt
     return injected
-  }
-
-  /// RF in the frame an interrupt pushes comes back with its `iret` and hides an execution
-  /// breakpoint at the instruction returned to. Stock KVM (nested AMD-V) reports RF set at
-  /// some exits, an artifact of the host rather than the guest's; left there, the next kicked
-  /// point after the handler (often that very instruction) escaped every debug-register
-  /// search. Cleared before every injection, live and in replay alike.
-  private func clearResumeFlag() throws(KVMError) {
-    var regs = try vcpu.registers()
-    guard regs.rflags & Registers.resumeFlag != 0 else { return }
-    regs.rflags &= ~Registers.resumeFlag
-    try vcpu.setRegisters(regs)
   }
 
   /// Carries out the port I/O of an `.io` exit against the bus.

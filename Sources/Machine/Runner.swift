@@ -52,11 +52,6 @@ public final class Runner {
   /// (`HostPacedClockSource.stall`), so each tick leaves the guest a whole period of its own
   /// work, however slow the host makes the interrupt path. Live runs only.
   private var tickService: UInt64?
-  /// The last exit was a kick (`.interrupted`).
-  private var lastExitWasKick = false
-  /// A kick found the guest with interrupts off: what is due waits for its next exit or its
-  /// interrupt window, and nothing kicks it meanwhile.
-  private var waitingForWindow = false
   /// The last exit was a kick or an interrupt-window exit: both come at a point that varies
   /// from run to run on some hosts, so neither is a position (design.md, contract point 4).
   private var lastExitWasImprecise = false
@@ -121,19 +116,10 @@ public final class Runner {
       // with no kicked point before it, so replay handed it over at the exit instead.
       let elapsed = pacer.elapsed()
       let input = events.takeInput()
-      var injected: UInt8?
-      if lastExitWasKick && !vcpu.interruptFlag && input.isEmpty {
-        // A kick found interrupts off: the tick it came for could not be taken, and the due
-        // time is seen only at an exit (the PIT and TSC ports) or once interrupts are on. So
-        // it waits for whichever comes first, with no kicked point here and no more kicks.
-        waitingForWindow = true
-        vcpu.requestInterruptWindow = true
-      } else {
-        if lastExitWasImprecise { try noteKickPointIfDelivering(elapsed: elapsed, input: !input.isEmpty) }
-        deliverDueTime(elapsed: elapsed)
-        deliverInput(input)
-        injected = try injectPendingInterrupt()
-      }
+      if lastExitWasImprecise { try noteKickPointIfDelivering(elapsed: elapsed, input: !input.isEmpty) }
+      deliverDueTime(elapsed: elapsed)
+      deliverInput(input)
+      let injected = try injectPendingInterrupt()
       if singleStep {
         // One step, as replay takes it: an injected interrupt's entry (a breakpoint on its
         // handler), or one instruction. HLT under single-step does not halt on some hosts: run it plainly.
@@ -151,10 +137,8 @@ public final class Runner {
       // While a tick is in service no timer interrupt can be delivered; the kick then only
       // ends an overlong service (`maxTickService`).
       events.arm(
-        hostDeadline: waitingForWindow
-          ? nil
-          : tickService.map { $0 &+ Self.maxTickService }
-            ?? platform.pit.nextDeadline.map { pacer.start &+ $0 &+ Self.kickGrace })
+        hostDeadline: tickService.map { $0 &+ Self.maxTickService }
+          ?? platform.pit.nextDeadline.map { pacer.start &+ $0 &+ Self.kickGrace })
 
       let exit = try arming.run()
       if case .mmio(let access) = exit, platform.isUnmappedRAM(access.address) {
@@ -166,8 +150,6 @@ public final class Runner {
         continue
       }
       lastExitWasImprecise = exit == .interrupted || exit == .interruptWindowOpen
-      lastExitWasKick = exit == .interrupted
-      if !lastExitWasKick { waitingForWindow = false }
       if case .debug = exit { lastExitWasImprecise = true }
       if !lastExitWasImprecise { exitIndex += 1 }
       switch exit {

@@ -22,13 +22,12 @@ public struct RecordingSetup: Sendable, Equatable {
   /// replayed (2: interrupt-window exits are not positions, injections there are kicked points;
   /// 3: every I/O and MMIO instruction is completed at its exit; 4: a kicked point's context
   /// hash leaves out pages written since the snapshot whose content is unchanged; 5: that hash
-  /// takes each page by its content hash, not its bytes; 6: every injection clears
-  /// RFLAGS.RF first). Scheme 3 to 5 recordings still replay: the replayer hashes contexts and
-  /// injects their way.
-  static let eventScheme = "6"
-  static let replayableSchemes: Set<Int> = [3, 4, 5, 6]
+  /// takes each page by its content hash, not its bytes). Scheme 3 and 4 recordings still
+  /// replay: the replayer hashes contexts their way.
+  static let eventScheme = "5"
+  static let replayableSchemes: Set<Int> = [3, 4, 5]
   /// The scheme this recording was made under.
-  var eventScheme = 6
+  var eventScheme = 5
 
   var header: RecordingHeader {
     var w = ByteWriter()
@@ -52,7 +51,7 @@ public struct RecordingSetup: Sendable, Equatable {
     let scheme = header.extra["eventScheme"] ?? "1"
     guard let number = Int(scheme), Self.replayableSchemes.contains(number) else {
       throw .incompatible(
-        "this recording counts positions by event scheme \(scheme); this build replays schemes 3 to 6: record it again"
+        "this recording counts positions by event scheme \(scheme); this build replays schemes 3 to 5: record it again"
       )
     }
     eventScheme = number

@@ -116,7 +116,6 @@ public final class Replayer {
     tracker = PageTracker(memory: platform.memory, vm: platform.vm) { [unowned platform] in platform.ramSlots }
     tracker.contextSkipsUnchangedPages = archive.setup.eventScheme >= 4
     tracker.contextHashesPageHashes = archive.setup.eventScheme >= 5
-    platform.injectionClearsResumeFlag = archive.setup.eventScheme >= 6
     msrIndices = try platform.kvm.msrIndexList()
     for (i, s) in archive.snapshots.enumerated() { snapshotAt[s.position] = i }
     if !archive.snapshots[0].firmware.isEmpty { try platform.mapFirmware(archive.snapshots[0].firmware) }
