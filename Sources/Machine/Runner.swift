@@ -265,7 +265,6 @@ public final class Runner {
 
   /// Timer deadlines that host time has passed: guest time jumps to the deadline, never beyond,
   /// so what the guest sees follows from the deadline alone.
-
   private func deliverDueTime(elapsed: UInt64? = nil) {
     guard let due = platform.pit.nextDeadline, (elapsed ?? pacer.elapsed()) >= due else { return }
     platform.deliverTime(due)

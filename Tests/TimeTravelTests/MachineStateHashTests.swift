@@ -7,12 +7,18 @@ import Testing
 /// What the snapshot hash covers of the MSRs: host-time counters not at all, SYSENTER_ESP/EIP
 /// only by their lower halves (KVM on AMD-V cannot restore the upper ones), everything else whole.
 @Suite struct MachineStateHashTests {
+  /// A machine state that differs from the default only in its MSRs.
+  private func state(msrs: [UInt32: UInt64]) -> MachineState {
+    MachineState(
+      vcpu: VCPUState(
+        registers: Registers(), specialRegisters: SpecialRegisters(), fpu: [], xsave: [], events: [],
+        debugRegisters: [], mpState: 0, xcrs: [], msrs: msrs),
+      devices: [], clock: 0, requestInterruptWindow: false)
+  }
+
   private func hash(msrs: [UInt32: UInt64]) -> Hash128 {
-    let vcpu = VCPUState(
-      registers: Registers(), specialRegisters: SpecialRegisters(), fpu: [], xsave: [], events: [],
-      debugRegisters: [], mpState: 0, xcrs: [], msrs: msrs)
     var hasher = StateHasher()
-    MachineState(vcpu: vcpu, devices: [], clock: 0, requestInterruptWindow: false).hash(into: &hasher)
+    state(msrs: msrs).hash(into: &hasher)
     return hasher.finalize()
   }
 
@@ -30,15 +36,8 @@ import Testing
   }
 
   @Test func theDivergenceReportNamesOnlyWhatTheHashCovers() {
-    func state(_ msrs: [UInt32: UInt64]) -> MachineState {
-      MachineState(
-        vcpu: VCPUState(
-          registers: Registers(), specialRegisters: SpecialRegisters(), fpu: [], xsave: [], events: [],
-          debugRegisters: [], mpState: 0, xcrs: [], msrs: msrs),
-        devices: [], clock: 0, requestInterruptWindow: false)
-    }
-    let recorded = state([0x175: 0xFFFF_FE00_0000_3000, 0xC000_0100: 5])
-    let replayed = state([0x175: 0x3000, 0xC000_0100: 6])
+    let recorded = state(msrs: [0x175: 0xFFFF_FE00_0000_3000, 0xC000_0100: 5])
+    let replayed = state(msrs: [0x175: 0x3000, 0xC000_0100: 6])
     let lines = DivergenceReport.differences(
       recorded: recorded, actual: replayed, recordedPages: [], actualPages: [], recordedPage: { _ in nil },
       actualPage: { _ in [] })
