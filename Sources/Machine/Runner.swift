@@ -33,6 +33,8 @@ public final class Runner {
   public private(set) var statistics = RunStatistics()
   /// Deterministic exits handled so far: the position in the recording sense.
   public private(set) var exitIndex: UInt64 = 0
+  /// Whether the last exit was a kick or an interrupt-window exit (`mustStepPastResumeFlag`).
+  private var lastExitWasKick = false
   public weak var observer: (any RunObserver)?
   public let pacer: HostPacedClockSource
   /// Guest debugging by the host's probed mechanisms (design.md, point 6).
@@ -115,12 +117,19 @@ public final class Runner {
       // the deliveries: a deadline passing (or a byte arriving) between two looks was delivered
       // with no kicked point before it, so replay handed it over at the exit instead.
       let elapsed = pacer.elapsed()
-      let input = events.takeInput()
-      if lastExitWasImprecise { try noteKickPointIfDelivering(elapsed: elapsed, input: !input.isEmpty) }
-      deliverDueTime(elapsed: elapsed)
-      deliverInput(input)
-      let injected = try injectPendingInterrupt()
-      if singleStep {
+      let stepPastResumeFlag = try !singleStep && mustStepPastResumeFlag()
+      let input = stepPastResumeFlag ? [] : events.takeInput()
+      var injected: UInt8?
+      if !stepPastResumeFlag {
+        if lastExitWasImprecise { try noteKickPointIfDelivering(elapsed: elapsed, input: !input.isEmpty) }
+        deliverDueTime(elapsed: elapsed)
+        deliverInput(input)
+        injected = try injectPendingInterrupt()
+      }
+      if stepPastResumeFlag {
+        vcpu.requestInterruptWindow = false
+        try arming.set([])
+      } else if singleStep {
         // One step, as replay takes it: an injected interrupt's entry (a breakpoint on its
         // handler), or one instruction. HLT under single-step does not halt on some hosts: run it plainly.
         vcpu.requestInterruptWindow = false
@@ -141,6 +150,7 @@ public final class Runner {
           ?? platform.pit.nextDeadline.map { pacer.start &+ $0 &+ Self.kickGrace })
 
       let exit = try arming.run()
+      if stepPastResumeFlag { try arming.set(breakpoints.isEmpty ? nil : breakpoints) }
       if case .mmio(let access) = exit, platform.isUnmappedRAM(access.address) {
         // Watched RAM: not a position (replay without watchpoints sees no exit here).
         let done = try accessUnmappedRAM(access)
@@ -150,8 +160,15 @@ public final class Runner {
         continue
       }
       lastExitWasImprecise = exit == .interrupted || exit == .interruptWindowOpen
+      // Only these leave the guest where it really stands: after a debug exit (a step, a
+      // breakpoint) stock KVM on AMD-V reports RF set whatever the guest's own RF.
+      lastExitWasKick = lastExitWasImprecise
       if case .debug = exit { lastExitWasImprecise = true }
       if !lastExitWasImprecise { exitIndex += 1 }
+      if stepPastResumeFlag {
+        if case .debug = exit { continue }
+        arming.steppedExit()
+      }
       switch exit {
       case .io(let io):
         statistics.count(.io)
@@ -209,6 +226,7 @@ public final class Runner {
     let done = try platform.emulateUnmappedRAM(access)
     observer?.wroteRAM(pages: done.writtenPages)
     lastExitWasImprecise = true
+    lastExitWasKick = false
     if let next = done.next {
       guard case .debug = next else {
         throw fault(.unexpectedExit("\(next) within an instruction that accessed watched memory"))
@@ -226,10 +244,24 @@ public final class Runner {
   /// A pause is an imprecise point: deliveries after it are recorded as a kicked point.
   private func pause(_ why: RunPause) -> RunAdvance {
     lastExitWasImprecise = true
+    lastExitWasKick = false
     pacer.hold()
     // Paused: nothing may kick this thread until the run resumes (it may be creating a VM).
     events.arm(hostDeadline: nil)
     return .paused(why)
+  }
+
+  /// Whether the instant a kick or window exit left the guest at has RF set (the guest's `iret`
+  /// restored it from a frame): nothing may be delivered there. Replay finds a kicked point with
+  /// an execution breakpoint at its rip, and RF suppresses that breakpoint for exactly this
+  /// instruction, so such a point is never found. The engine steps the one instruction first
+  /// and delivers at the next instant (docs/determinism.md, "Kicked points").
+  private func mustStepPastResumeFlag() throws -> Bool {
+    guard lastExitWasKick, arming.mechanisms.singleStepWorks.value == true else { return false }
+    let flags: UInt64
+    do { flags = try platform.vcpu.registers().rflags } catch { throw MachineError.kvm(error) }
+    guard flags & Registers.resumeFlag != 0 else { return false }
+    return try !arming.mustRunPlainly()
   }
 
   /// After a kick or window exit, anything the engine does changes the guest at a point no exit marks: tell
