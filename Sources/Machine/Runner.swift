@@ -33,7 +33,7 @@ public final class Runner {
   public private(set) var statistics = RunStatistics()
   /// Deterministic exits handled so far: the position in the recording sense.
   public private(set) var exitIndex: UInt64 = 0
-  /// Whether the last exit was a kick or an interrupt-window exit (`mustStepPastResumeFlag`).
+  /// Whether the last exit was a kick or an interrupt-window exit (`instantToPass`).
   private var lastExitWasKick = false
   public weak var observer: (any RunObserver)?
   public let pacer: HostPacedClockSource
@@ -117,18 +117,21 @@ public final class Runner {
       // the deliveries: a deadline passing (or a byte arriving) between two looks was delivered
       // with no kicked point before it, so replay handed it over at the exit instead.
       let elapsed = pacer.elapsed()
-      let stepPastResumeFlag = try !singleStep && mustStepPastResumeFlag()
-      let input = stepPastResumeFlag ? [] : events.takeInput()
+      let passing = singleStep ? nil : try instantToPass(breakpoints: breakpoints)
+      let input = passing != nil ? [] : events.takeInput()
       var injected: UInt8?
-      if !stepPastResumeFlag {
+      if passing == nil {
         if lastExitWasImprecise { try noteKickPointIfDelivering(elapsed: elapsed, input: !input.isEmpty) }
         deliverDueTime(elapsed: elapsed)
         deliverInput(input)
         injected = try injectPendingInterrupt()
       }
-      if stepPastResumeFlag {
+      if let passing {
         vcpu.requestInterruptWindow = false
-        try arming.set([])
+        switch passing {
+        case .step: try arming.set([])
+        case .runTo(let next): try arming.set(breakpoints + [next])
+        }
       } else if singleStep {
         // One step, as replay takes it: an injected interrupt's entry (a breakpoint on its
         // handler), or one instruction. HLT under single-step does not halt on some hosts: run it plainly.
@@ -145,12 +148,15 @@ public final class Runner {
       // gets its timer at that exit, a position replay finds without a breakpoint search.
       // While a tick is in service no timer interrupt can be delivered; the kick then only
       // ends an overlong service (`maxTickService`).
+      // Passing an instant, a deadline already past would kick at once, again and again.
       events.arm(
-        hostDeadline: tickService.map { $0 &+ Self.maxTickService }
-          ?? platform.pit.nextDeadline.map { pacer.start &+ $0 &+ Self.kickGrace })
+        hostDeadline: passing != nil
+          ? HostClock.now() &+ Self.maxTickService
+          : tickService.map { $0 &+ Self.maxTickService }
+            ?? platform.pit.nextDeadline.map { pacer.start &+ $0 &+ Self.kickGrace })
 
       let exit = try arming.run()
-      if stepPastResumeFlag { try arming.set(breakpoints.isEmpty ? nil : breakpoints) }
+      if passing != nil { try arming.set(breakpoints.isEmpty ? nil : breakpoints) }
       if case .mmio(let access) = exit, platform.isUnmappedRAM(access.address) {
         // Watched RAM: not a position (replay without watchpoints sees no exit here).
         let done = try accessUnmappedRAM(access)
@@ -165,9 +171,9 @@ public final class Runner {
       lastExitWasKick = lastExitWasImprecise
       if case .debug = exit { lastExitWasImprecise = true }
       if !lastExitWasImprecise { exitIndex += 1 }
-      if stepPastResumeFlag {
-        if case .debug = exit { continue }
-        arming.steppedExit()
+      if let passing {
+        if case .debug(let d) = exit, !breakpoints.contains(d.pc) { continue }
+        if passing == .step { arming.steppedExit() }
       }
       switch exit {
       case .io(let io):
@@ -251,17 +257,39 @@ public final class Runner {
     return .paused(why)
   }
 
-  /// Whether the instant a kick or window exit left the guest at has RF set (the guest's `iret`
-  /// restored it from a frame): nothing may be delivered there. Replay finds a kicked point with
-  /// an execution breakpoint at its rip, and RF suppresses that breakpoint for exactly this
-  /// instruction, so such a point is never found. The engine steps the one instruction first
-  /// and delivers at the next instant (docs/determinism.md, "Kicked points").
-  private func mustStepPastResumeFlag() throws -> Bool {
-    guard lastExitWasKick, arming.mechanisms.singleStepWorks.value == true else { return false }
-    let flags: UInt64
-    do { flags = try platform.vcpu.registers().rflags } catch { throw MachineError.kvm(error) }
-    guard flags & Registers.resumeFlag != 0 else { return false }
-    return try !arming.mustRunPlainly()
+  /// How the live run moves past an instant that replay could not find again.
+  enum Passing: Equatable {
+    /// Single-step one instruction.
+    case step
+    /// Run to an execution breakpoint at this address.
+    case runTo(UInt64)
+  }
+
+  /// Whether the instant a kick or window exit left the guest at is one where nothing may be
+  /// delivered, since replay finds a kicked point with an execution breakpoint at its rip
+  /// (docs/determinism.md, "Kicked points"), and how to move past it first:
+  /// - in the middle of a repeated string instruction (`rep stosb`), whose breakpoint fires only
+  ///   before the first iteration: run to the next instruction;
+  /// - with RF set (the guest's `iret` restored it from a frame), which suppresses the
+  ///   breakpoint for exactly this instruction: step it.
+  /// The guest cannot tell: an interrupt may come at any instruction boundary.
+  private func instantToPass(breakpoints: [UInt64]) throws -> Passing? {
+    guard lastExitWasKick else { return nil }
+    let regs: Registers
+    let sregs: SpecialRegisters
+    do {
+      regs = try platform.vcpu.registers()
+      sregs = try platform.vcpu.specialRegisters()
+    } catch { throw MachineError.kvm(error) }
+    let pc = sregs.linearAddress(ofCode: regs.rip)
+    let code = try platform.readLinear(pc, count: min(15, Int(4096 - pc % 4096))) ?? []
+    if breakpoints.count < arming.capacity,
+      let length = RepeatedStringInstruction.length(of: code, longMode: sregs.is64BitCode)
+    {
+      return .runTo(regs.rip &+ UInt64(length))
+    }
+    guard regs.rflags & Registers.resumeFlag != 0, arming.mechanisms.singleStepWorks.value == true else { return nil }
+    return try arming.mustRunPlainly() ? nil : .step
   }
 
   /// After a kick or window exit, anything the engine does changes the guest at a point no exit marks: tell

@@ -730,6 +730,10 @@ struct KickPointSearch {
         defer { extendPastHit(since: exited) }
         if event.pc == rip, try matches(kick) { return alsoStopAt.contains(rip) ? .breakpoint(rip) : .reached }
         if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
+        if arming.mechanisms.passBreakpointHitsWithResumeFlag {
+          try passWithResumeFlag()
+          continue
+        }
         guard arming.mechanisms.stepOverBreakpointHits else { continue }
         try arming.set([])
         var stepped = try arming.run()
@@ -748,6 +752,16 @@ struct KickPointSearch {
         throw Miss(error: notFound(kick, exit: exit))
       }
     }
+  }
+
+  /// Resumes past the hit instruction with RF set, the breakpoint left armed. The guest cannot
+  /// tell: the instruction runs once, and RF is clear again after it.
+  private func passWithResumeFlag() throws {
+    do {
+      var regs = try platform.vcpu.registers()
+      regs.rflags |= Registers.resumeFlag
+      try platform.vcpu.setRegisters(regs)
+    } catch { throw MachineError.kvm(error) }
   }
 
   /// After an instruction that touched watched RAM: whether that instant is the point (or a

@@ -69,6 +69,7 @@ struct DoctorCommand: ParsableCommand {
       ("immediate_exit completes an I/O instruction", m.immediateExitCompletesIO),
       ("stepping into an interrupt is clean", m.steppedInterruptEntryClean),
       ("triple fault keeps the faulting registers", m.shutdownKeepsState),
+      ("RF set at a hit passes the breakpoint once", m.resumeFlagSkipsBreakpoint),
     ]
   }
 
@@ -82,7 +83,10 @@ struct DoctorCommand: ParsableCommand {
     }
     let stepOver =
       method == .singleStep
-      ? "nothing to step over" : m.stepOverBreakpointHits ? "disarm, single-step, re-arm" : "resume (it does not fire again)"
+      ? "nothing to step over"
+      : m.passBreakpointHitsWithResumeFlag
+        ? "set RF and resume (kicked-point searches); disarm, single-step, re-arm (steps)"
+        : m.stepOverBreakpointHits ? "disarm, single-step, re-arm" : "resume (it does not fire again)"
     let interruptEntry =
       method != .singleStep
       ? "a breakpoint (\(method.rawValue)) on the handler"

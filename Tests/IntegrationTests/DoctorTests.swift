@@ -15,7 +15,7 @@ struct DoctorTests {
     // Every probe gave an answer (none "unknown") and single-step works wherever the suite runs.
     let probes = out.components(separatedBy: "\n").drop { !$0.hasPrefix("probes") }.dropFirst()
       .prefix { $0.hasPrefix("  ") }
-    #expect(probes.count == 13, "\(out)")
+    #expect(probes.count == 14, "\(out)")
     #expect(probes.allSatisfy { !$0.contains(" unknown (") || $0.contains("fires again") }, "\(out)")
     #expect(out.contains("single-step: one debug exit per instruction  yes"))
     #expect(out.contains("immediate_exit completes an I/O instruction  yes"))

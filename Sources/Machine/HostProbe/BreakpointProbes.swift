@@ -31,6 +31,32 @@ enum BreakpointProbes {
     }
   }
 
+  /// `nop; nop; nop; out; jmp back` with an execute breakpoint on the third `nop`: after the
+  /// hit, RF set with KVM_SET_REGS. Does the resume pass the breakpoint once (the `out` exit
+  /// comes next) and stop at it again on the next pass of the loop (RF cleared)?
+  static func resumeFlagSkip(_ system: ProbeHost) -> ProbeFinding {
+    let target = ProbeMachine.code + 2
+    do {
+      // jmp rel8 from code + 5 back to code: -7.
+      let m = try ProbeMachine(system: system, program: [C.nop, C.nop, C.nop] + C.out + [0xEB, 0xF9])
+      try m.vcpu.setExecutionBreakpoints([target])
+      guard case .debug(let hit) = try m.run(), hit.pc == target else { return .unknown("the breakpoint does not fire") }
+      var regs = try m.vcpu.registers()
+      regs.rflags |= Registers.resumeFlag
+      try m.vcpu.setRegisters(regs)
+      let passed = try m.run()
+      guard case .io = passed else { return ProbeFinding(false, "resuming with RF gave \(ProbeMachine.describe(passed))") }
+      guard try m.vcpu.completePendingExit() == nil else { return .unknown("the I/O exit did not complete") }
+      let again = try m.run()
+      guard case .debug(let next) = again, next.pc == target else {
+        return ProbeFinding(false, "RF passed it once, the next pass gave \(ProbeMachine.describe(again))")
+      }
+      return ProbeFinding(true, "passes the breakpoint once, stops at it on the next pass")
+    } catch {
+      return .unknown("\(error)")
+    }
+  }
+
   /// A 4-byte write watchpoint in DR1 on the target of `mov [data], eax; out; hlt`.
   static func dataWatchpoint(_ system: ProbeHost) -> ProbeFinding {
     do {

@@ -38,13 +38,16 @@ public struct HostMechanisms: Sendable, Equatable {
   /// After `KVM_EXIT_SHUTDOWN` (a triple fault) the vCPU's registers are still the faulting
   /// state; where they are not (AMD-V resets the vCPU), a fault report cannot show them.
   public var shutdownKeepsState: ProbeFinding
+  /// After an execute-breakpoint hit, RFLAGS.RF set with KVM_SET_REGS lets the resume run the
+  /// instruction once without hitting it, and the breakpoint stays armed.
+  public var resumeFlagSkipsBreakpoint: ProbeFinding
 
   public init(
     executeBreakpointFires: ProbeFinding, executeBreakpointRefires: ProbeFinding, dataWatchpointFires: ProbeFinding,
     haltPatchStops: ProbeFinding, softwareBreakpointReported: ProbeFinding, singleStepWorks: ProbeFinding,
     ioCompletionReportsStep: ProbeFinding, ioStepLateDebugExit: ProbeFinding, haltHaltsUnderSingleStep: ProbeFinding,
     haltStepLateDebugExit: ProbeFinding, immediateExitCompletesIO: ProbeFinding, steppedInterruptEntryClean: ProbeFinding,
-    shutdownKeepsState: ProbeFinding
+    shutdownKeepsState: ProbeFinding, resumeFlagSkipsBreakpoint: ProbeFinding = .unknown("not probed")
   ) {
     self.executeBreakpointFires = executeBreakpointFires
     self.executeBreakpointRefires = executeBreakpointRefires
@@ -59,6 +62,7 @@ public struct HostMechanisms: Sendable, Equatable {
     self.immediateExitCompletesIO = immediateExitCompletesIO
     self.steppedInterruptEntryClean = steppedInterruptEntryClean
     self.shutdownKeepsState = shutdownKeepsState
+    self.resumeFlagSkipsBreakpoint = resumeFlagSkipsBreakpoint
   }
 
   /// The CI host's behaviour (kvm-host-facts.md), for tests that must not depend on probing.
@@ -106,6 +110,14 @@ extension HostMechanisms {
   /// they fire again on resume (or where that is unknown).
   public var stepOverBreakpointHits: Bool {
     breakpointMethod == .haltPatch || executeBreakpointRefires.value != false
+  }
+
+  /// Whether a debug-register hit that is not wanted is passed by setting RF and resuming (one
+  /// `KVM_SET_REGS`, where stepping over costs two mode changes and a run): the processor's
+  /// own way to resume from an instruction breakpoint, which the guest cannot see (`pushf`
+  /// clears RF in the image; faults push it set anyway).
+  public var passBreakpointHitsWithResumeFlag: Bool {
+    breakpointMethod == .debugRegisters && resumeFlagSkipsBreakpoint.value == true
   }
 
   /// Whether a `hlt` is single-stepped like any instruction or run without single-step. Running

@@ -25,7 +25,8 @@ public enum HostProbe {
       haltHaltsUnderSingleStep: step.haltHalts, haltStepLateDebugExit: step.haltLate,
       immediateExitCompletesIO: StepProbes.immediateExitCompletion(system),
       steppedInterruptEntryClean: StepProbes.steppedInterruptEntry(system),
-      shutdownKeepsState: FaultProbes.shutdownKeepsState(system))
+      shutdownKeepsState: FaultProbes.shutdownKeepsState(system),
+      resumeFlagSkipsBreakpoint: BreakpointProbes.resumeFlagSkip(system))
   }
 
   private static let cache = ProbeCache()
@@ -39,7 +40,7 @@ extension HostMechanisms {
       executeBreakpointFires: u, executeBreakpointRefires: u, dataWatchpointFires: u, haltPatchStops: u,
       softwareBreakpointReported: u, singleStepWorks: u, ioCompletionReportsStep: u, ioStepLateDebugExit: u,
       haltHaltsUnderSingleStep: u, haltStepLateDebugExit: u, immediateExitCompletesIO: u, steppedInterruptEntryClean: u,
-      shutdownKeepsState: u)
+      shutdownKeepsState: u, resumeFlagSkipsBreakpoint: u)
   }
 }
 
