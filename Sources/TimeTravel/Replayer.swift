@@ -319,7 +319,7 @@ public final class Replayer {
           // Some hosts drop a breakpoint hit now and then: go back to the last snapshot and
           // find this point again the next way (a patch, then single-stepping, which cannot
           // miss it).
-          guard attempt + 1 < kickSearchArmings.count else { throw miss.error }
+          guard miss.retry, attempt + 1 < kickSearchArmings.count else { throw miss.error }
           lastKickMiss = "\(miss.error)"
           kickAttempts[nextGroup] = attempt + 1
           kickSearchRetries += 1
@@ -650,6 +650,10 @@ struct KickPointSearch {
 
   struct Miss: Error {
     var error: ReplayError
+    /// Whether another way is worth trying: not when the search stopped at every pass of a
+    /// loop until the hits' allowance ran out (a `hlt` patch or single steps stop as often,
+    /// at a higher cost each).
+    var retry = true
   }
 
   enum Found: Equatable {
@@ -718,15 +722,23 @@ struct KickPointSearch {
       }
     }
     try arming.set(armed)
+    var searchHits = 0
     while true {
       let exit = try arming.run()
-      if overdue() { throw timeout }
+      if overdue() {
+        guard deadline >= lastDeadline else { throw timeout }
+        throw Miss(
+          error: .divergence(
+            "the kicked point after exit \(afterExit) (rip 0x\(String(rip, radix: 16))) was not reached in \(searchHits) breakpoint hits (\((HostClock.now() &- started) / 1_000_000_000) s): the guest runs a loop through that address without exits, and each pass is a hit (docs/determinism.md, \"Kicked points\")"
+          ), retry: false)
+      }
       let exited = HostClock.now()
       switch exit {
       case .interrupted:
         continue
       case .debug(let event):
         hits += 1
+        searchHits += 1
         defer { extendPastHit(since: exited) }
         if event.pc == rip, try matches(kick) { return alsoStopAt.contains(rip) ? .breakpoint(rip) : .reached }
         if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
