@@ -118,31 +118,31 @@ public final class Runner {
       // with no kicked point before it, so replay handed it over at the exit instead.
       let elapsed = pacer.elapsed()
       let passing = singleStep ? nil : try instantToPass(breakpoints: breakpoints)
-      let input = passing != nil ? [] : events.takeInput()
-      var injected: UInt8?
-      if passing == nil {
-        if lastExitWasImprecise { try noteKickPointIfDelivering(elapsed: elapsed, input: !input.isEmpty) }
-        deliverDueTime(elapsed: elapsed)
-        deliverInput(input)
-        injected = try injectPendingInterrupt()
-      }
       if let passing {
+        // Nothing delivered here: input stays queued for the instant after.
         vcpu.requestInterruptWindow = false
         switch passing {
         case .step: try arming.set([])
         case .runTo(let next): try arming.set(breakpoints + [next])
         }
-      } else if singleStep {
-        // One step, as replay takes it: an injected interrupt's entry (a breakpoint on its
-        // handler), or one instruction. HLT under single-step does not halt on some hosts: run it plainly.
-        vcpu.requestInterruptWindow = false
-        if let injected, let handler = try platform.interruptHandlerAddress(vector: injected) {
-          try arming.setInterruptEntry(handler: handler)
-        } else {
-          try arming.set(arming.mustRunPlainly() ? nil : [])
+      } else {
+        let input = events.takeInput()
+        if lastExitWasImprecise { try noteKickPointIfDelivering(elapsed: elapsed, input: !input.isEmpty) }
+        deliverDueTime(elapsed: elapsed)
+        deliverInput(input)
+        let injected = try injectPendingInterrupt()
+        if singleStep {
+          // One step, as replay takes it: an injected interrupt's entry (a breakpoint on its
+          // handler), or one instruction. HLT under single-step does not halt on some hosts: run it plainly.
+          vcpu.requestInterruptWindow = false
+          if let injected, let handler = try platform.interruptHandlerAddress(vector: injected) {
+            try arming.setInterruptEntry(handler: handler)
+          } else {
+            try arming.set(arming.mustRunPlainly() ? nil : [])
+          }
+        } else if !breakpoints.isEmpty {
+          try arming.set(breakpoints)
         }
-      } else if !breakpoints.isEmpty {
-        try arming.set(breakpoints)
       }
       // Kick only a guest still running well past its deadline: one that exits or halts soon
       // gets its timer at that exit, a position replay finds without a breakpoint search.

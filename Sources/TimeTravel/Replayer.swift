@@ -722,14 +722,14 @@ struct KickPointSearch {
       }
     }
     try arming.set(armed)
-    var searchHits = 0
+    let hitsBefore = hits
     while true {
       let exit = try arming.run()
       if overdue() {
         guard deadline >= lastDeadline else { throw timeout }
         throw Miss(
           error: .divergence(
-            "the kicked point after exit \(afterExit) (rip 0x\(String(rip, radix: 16))) was not reached in \(searchHits) breakpoint hits (\((HostClock.now() &- started) / 1_000_000_000) s): the guest runs a loop through that address without exits, and each pass is a hit (docs/determinism.md, \"Kicked points\")"
+            "the kicked point after exit \(afterExit) (rip 0x\(String(rip, radix: 16))) was not reached in \(hits - hitsBefore) breakpoint hits (\((HostClock.now() &- started) / 1_000_000_000) s): the guest runs a loop through that address without exits, and each pass is a hit (docs/determinism.md, \"Kicked points\")"
           ), retry: false)
       }
       let exited = HostClock.now()
@@ -738,12 +738,18 @@ struct KickPointSearch {
         continue
       case .debug(let event):
         hits += 1
-        searchHits += 1
         defer { extendPastHit(since: exited) }
-        if event.pc == rip, try matches(kick) { return alsoStopAt.contains(rip) ? .breakpoint(rip) : .reached }
+        var regs: Registers
+        do { regs = try platform.vcpu.registers() } catch { throw MachineError.kvm(error) }
+        if event.pc == rip, try matches(kick, registers: regs) {
+          return alsoStopAt.contains(rip) ? .breakpoint(rip) : .reached
+        }
         if alsoStopAt.contains(event.pc) { return .breakpoint(event.pc) }
         if arming.mechanisms.passBreakpointHitsWithResumeFlag {
-          try passWithResumeFlag()
+          // Resume past the hit with RF set, the breakpoint left armed. The guest cannot tell:
+          // the instruction runs once, and RF is clear again after it.
+          regs.rflags |= Registers.resumeFlag
+          do { try platform.vcpu.setRegisters(regs) } catch { throw MachineError.kvm(error) }
           continue
         }
         guard arming.mechanisms.stepOverBreakpointHits else { continue }
@@ -766,16 +772,6 @@ struct KickPointSearch {
     }
   }
 
-  /// Resumes past the hit instruction with RF set, the breakpoint left armed. The guest cannot
-  /// tell: the instruction runs once, and RF is clear again after it.
-  private func passWithResumeFlag() throws {
-    do {
-      var regs = try platform.vcpu.registers()
-      regs.rflags |= Registers.resumeFlag
-      try platform.vcpu.setRegisters(regs)
-    } catch { throw MachineError.kvm(error) }
-  }
-
   /// After an instruction that touched watched RAM: whether that instant is the point (or a
   /// user breakpoint). The caller arms its debug mode again: the emulation may change it.
   private func afterUnmappedAccess(_ access: MMIOExit, _ kick: KickPoint, _ alsoStopAt: [UInt64]) throws -> Found? {
@@ -788,9 +784,10 @@ struct KickPointSearch {
 
   /// Whether the vCPU stands at `kick`. At a match whose RF differs from the recorded one
   /// (`Registers.sameInstant(as:)`), the recorded RF is put back: the interrupt delivered there
-  /// pushes it into the guest's frame, and `iret` restores it.
-  func matches(_ kick: KickPoint) throws -> Bool {
-    var regs = try platform.vcpu.registers()
+  /// pushes it into the guest's frame, and `iret` restores it. `registers`: the vCPU's, when the
+  /// caller has just read them.
+  func matches(_ kick: KickPoint, registers: Registers? = nil) throws -> Bool {
+    var regs = try registers ?? platform.vcpu.registers()
     guard regs.sameInstant(as: kick.registers) else { return false }
     guard try KickPointMatcher.contextHash(platform: platform, tracker: tracker) == kick.contextHash else { return false }
     if regs.rflags != kick.registers.rflags {

@@ -47,7 +47,7 @@ public struct HostMechanisms: Sendable, Equatable {
     haltPatchStops: ProbeFinding, softwareBreakpointReported: ProbeFinding, singleStepWorks: ProbeFinding,
     ioCompletionReportsStep: ProbeFinding, ioStepLateDebugExit: ProbeFinding, haltHaltsUnderSingleStep: ProbeFinding,
     haltStepLateDebugExit: ProbeFinding, immediateExitCompletesIO: ProbeFinding, steppedInterruptEntryClean: ProbeFinding,
-    shutdownKeepsState: ProbeFinding, resumeFlagSkipsBreakpoint: ProbeFinding = .unknown("not probed")
+    shutdownKeepsState: ProbeFinding, resumeFlagSkipsBreakpoint: ProbeFinding
   ) {
     self.executeBreakpointFires = executeBreakpointFires
     self.executeBreakpointRefires = executeBreakpointRefires
@@ -73,7 +73,7 @@ public struct HostMechanisms: Sendable, Equatable {
     ioCompletionReportsStep: ProbeFinding(false, "assumed"), ioStepLateDebugExit: ProbeFinding(false, "assumed"),
     haltHaltsUnderSingleStep: ProbeFinding(false, "assumed"), haltStepLateDebugExit: ProbeFinding(false, "assumed"),
     immediateExitCompletesIO: ProbeFinding(true, "assumed"), steppedInterruptEntryClean: ProbeFinding(false, "assumed"),
-    shutdownKeepsState: ProbeFinding(true, "assumed"))
+    shutdownKeepsState: ProbeFinding(true, "assumed"), resumeFlagSkipsBreakpoint: ProbeFinding(false, "assumed"))
 }
 
 /// How the engine stops at an execution breakpoint.
