@@ -34,6 +34,8 @@ public enum ChunkKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
   case pages = 3
   case index = 4
   case end = 5
+  /// A snapshot at a kicked point (a recording made by this build onwards; older readers skip it).
+  case kickedSnapshot = 6
 
   public var description: String {
     switch self {
@@ -42,6 +44,7 @@ public enum ChunkKind: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case .pages: "pages"
     case .index: "index"
     case .end: "end"
+    case .kickedSnapshot: "kicked"
     }
   }
 

@@ -85,6 +85,17 @@ final class PageTracker {
     referenceHashes = [:]
   }
 
+  /// After RAM was restored to an instant after the snapshot whose page map is `reference` (a
+  /// kicked snapshot): the pages that differ from it count as written since, as they did when
+  /// the instant was recorded, so later kicked points hash the same pages.
+  func markSnapshotReference(_ reference: [Hash128]) {
+    markSnapshotReference()
+    for page in 0..<pageCount where hashes[page] != reference[page] {
+      sinceSnapshot[page / 64] |= 1 << UInt64(page % 64)
+      referenceHashes[page] = reference[page]
+    }
+  }
+
   /// Marks every page that may hold data: pages of the anonymous mapping that were never
   /// touched are not resident and read as zero, so they need no hashing (mincore).
   func markResidentDirty() {
@@ -164,8 +175,21 @@ final class PageTracker {
   func contextPages() -> [Int] {
     let written = Self.pages(in: sinceSnapshot)
     guard contextSkipsUnchangedPages else { return written }
-    return written.filter { contentHash($0) != (referenceHashes[$0] ?? hashes[$0]) }
+    return written.filter { contentHash($0) != referenceHash($0) }
   }
+
+  /// The pages whose content differs from the last snapshot reference, with their content hash
+  /// now (call `harvest()` first). Leaves the dirty set and `hashes` alone: a kicked snapshot
+  /// takes this between position snapshots, whose deltas must still cover every change.
+  func changesSinceReference() -> [(page: Int, hash: Hash128)] {
+    Self.pages(in: sinceSnapshot).compactMap { page in
+      let h = contentHash(page)
+      return h != (referenceHashes[page] ?? hashes[page]) ? (page, h) : nil
+    }
+  }
+
+  /// The hash `page` had at the last snapshot reference.
+  func referenceHash(_ page: Int) -> Hash128 { referenceHashes[page] ?? hashes[page] }
 
   /// Re-hashes the dirty pages, clears the dirty set and returns the pages whose hash changed.
   func settle() -> [(page: Int, hash: Hash128)] {

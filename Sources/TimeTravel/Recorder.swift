@@ -26,6 +26,11 @@ public final class Recorder: RunObserver {
     public var snapshotBudget = 0.02
     /// Host time between flushes of the event log (what a crash can lose).
     public var flushInterval: UInt64 = 50_000_000
+    /// Host time the guest runs without an exit or a kicked point before a kicked point that
+    /// gets a snapshot of its own (`KickedSnapshotRecord`): replay finds such a point with a
+    /// breakpoint hit at every pass of its address, and a loop without exits passes it
+    /// hundreds of thousands of times. 0: every kicked point; `UInt64.max`: none.
+    public var kickedSnapshotGap: UInt64 = 2_000_000
     public init() {}
   }
 
@@ -52,6 +57,11 @@ public final class Recorder: RunObserver {
   /// Moving average of the incremental snapshots' pauses (host ns).
   private var typicalPause = 0.0
   private var lastFlush = HostClock.now()
+  /// When the recorder last returned to the run from an exit or a kicked point (host time).
+  private var lastInstant = HostClock.now()
+  /// Pages the kicked snapshots since the last position snapshot stored, with their hash then:
+  /// the next one stores only what differs from this.
+  private var kickedPages: [Int: Hash128] = [:]
   public private(set) var snapshotCount = 0
   /// Time spent taking snapshots (ns), for the benchmark.
   public private(set) var snapshotNanoseconds: UInt64 = 0
@@ -83,6 +93,7 @@ public final class Recorder: RunObserver {
   // MARK: RunObserver
 
   public func exitHandled(index: UInt64, platform: Platform) throws {
+    defer { lastInstant = HostClock.now() }
     closeGroup()
     position = index
     if try snapshotDue(index: index, now: platform.clock.now) {
@@ -113,6 +124,13 @@ public final class Recorder: RunObserver {
   private var pageCheckInterval: UInt64 { max(1, options.snapshotInterval / max(1, options.pageChecksPerInterval)) }
 
   public func kickPoint(afterExit index: UInt64, platform: Platform) throws {
+    let ranFor = HostClock.now() &- lastInstant
+    defer { lastInstant = HostClock.now() }
+    try openKickedGroup(afterExit: index, platform: platform)
+    if ranFor >= options.kickedSnapshotGap { try takeKickedSnapshot(afterExit: index) }
+  }
+
+  private func openKickedGroup(afterExit index: UInt64, platform: Platform) throws {
     let started = HostClock.now()
     closeGroup()
     let registers = try platform.vcpu.registers()
@@ -126,7 +144,7 @@ public final class Recorder: RunObserver {
   /// point with nothing delivered, and the log flushed, so a replay of the file can stop
   /// exactly here and a debugger can look at this instant from the recording.
   public func paused(afterExit index: UInt64, platform: Platform) throws {
-    try kickPoint(afterExit: index, platform: platform)
+    try openKickedGroup(afterExit: index, platform: platform)
     closeGroup()
     position = index
     try flushEvents()
@@ -178,6 +196,7 @@ public final class Recorder: RunObserver {
     cost.dirtyPages = tracker.dirtyPageCount
     let changed = tracker.settle()
     tracker.markSnapshotReference()
+    kickedPages = [:]
     let hashed = HostClock.now()
     cost.hashNanoseconds = hashed &- harvested
     cost.changedPages = changed.count
@@ -225,6 +244,46 @@ public final class Recorder: RunObserver {
     cost.bytes = writer.bytesWritten &- bytesBefore &- eventBytes
     costs.snapshots.append(cost)
     snapshotNanoseconds += ended &- started
+  }
+
+  /// Stores the state at the kicked point just opened (group `groupCount`, not delivered yet).
+  /// Its pages are the changes since the position snapshot (the context hash has just
+  /// harvested them) that the previous kicked snapshot did not already hold; the page tracker
+  /// is left as it is, so the next position snapshot's delta still covers every change.
+  private func takeKickedSnapshot(afterExit index: UInt64) throws {
+    let started = HostClock.now()
+    let bytesBefore = writer.bytesWritten
+    let changes = tracker.changesSinceReference()
+    var now: [Int: Hash128] = [:]
+    var delta: [(page: UInt32, hash: Hash128)] = []
+    var newPages: [(Hash128, UnsafeRawBufferPointer)] = []
+    for (page, hash) in changes {
+      now[page] = hash
+      guard kickedPages[page] != hash else { continue }
+      delta.append((UInt32(page), hash))
+      if !writtenPages.contains(hash) {
+        writtenPages.insert(hash)
+        newPages.append((hash, tracker.pageBytes(page)))
+      }
+    }
+    // Written since, and back to what the position snapshot has.
+    for page in kickedPages.keys where now[page] == nil { delta.append((UInt32(page), tracker.referenceHash(page))) }
+    delta.sort { $0.page < $1.page }
+    kickedPages = now
+    for start in stride(from: 0, to: newPages.count, by: 2048) {
+      try appendPages(Array(newPages[start..<min(start + 2048, newPages.count)]))
+    }
+    var state = try MachineState.capture(platform, msrIndices: msrIndices)
+    state.requestInterruptWindow = false  // as at position snapshots
+    let record = KickedSnapshotRecord(
+      position: index, groupIndex: groupCount, sampleIndex: sampleCount, outputBytes: tap.count, state: state.encoded(),
+      changedPages: delta)
+    _ = try writer.append(.kickedSnapshot, payload: record.encoded(), compress: true)
+    costs.kickedSnapshots += 1
+    costs.kickedSnapshotBytes += UInt64(writer.bytesWritten &- bytesBefore)
+    let spent = HostClock.now() &- started
+    costs.kickedSnapshotNanoseconds += spent
+    costs.kickPointNanoseconds += spent
   }
 
   /// Page contents are most of a recording's bytes and of a snapshot's pause: zstd level 1

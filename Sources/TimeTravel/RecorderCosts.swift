@@ -35,6 +35,11 @@ public struct RecorderCosts: Sendable, Equatable {
   /// Kicked points identified (registers + dirty-page hash).
   public var kickPoints = 0
   public var kickPointNanoseconds: UInt64 = 0
+  /// Snapshots at kicked points (`Recorder.Options.kickedSnapshotGap`): count, time (part of
+  /// `kickPointNanoseconds`) and file bytes.
+  public var kickedSnapshots = 0
+  public var kickedSnapshotNanoseconds: UInt64 = 0
+  public var kickedSnapshotBytes: UInt64 = 0
   /// Clock readings logged.
   public var clockSamples = 0
   /// Ending the recording: last events, end chunk, fdatasync and close.

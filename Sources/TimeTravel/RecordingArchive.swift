@@ -11,6 +11,11 @@ public final class RecordingArchive {
   public let header: RecordingHeader
   public let setup: RecordingSetup
   var snapshots: [SnapshotRecord] = []
+  /// Snapshots at kicked points, in file order, each with the index of the position snapshot
+  /// its page deltas build on.
+  var kickedSnapshots: [(record: KickedSnapshotRecord, base: Int)] = []
+  /// Index into `kickedSnapshots` by the event group whose kicked point it holds.
+  private(set) var kickedSnapshotForGroup: [Int: Int] = [:]
   var pages: [Hash128: [UInt8]] = [:]
   var groups: [EventGroup] = []
   var samples: [UInt64] = []
@@ -47,6 +52,16 @@ public final class RecordingArchive {
       let why = damage.map { ": \($0)" } ?? ""
       throw ReplayError.damaged("\(path) holds no initial snapshot\(why)")
     }
+    for (i, k) in kickedSnapshots.enumerated() {
+      let g = Int(clamping: k.record.groupIndex)
+      // A file cut short can hold the snapshot of a point whose group was never flushed.
+      guard g < groups.count else { continue }
+      guard groups[g].kick != nil, groups[g].position == k.record.position else {
+        throw ReplayError.damaged(
+          "kicked snapshot at position \(k.record.position) names event group \(g), which is not a kicked point there")
+      }
+      kickedSnapshotForGroup[g] = i
+    }
   }
 
   private func ingest(_ chunk: Chunk) throws {
@@ -74,6 +89,20 @@ public final class RecordingArchive {
         throw ReplayError.damaged("snapshot at position \(s.position) refers to page \(page) with unknown content \(hash)")
       }
       snapshots.append(s)
+    case .kickedSnapshot:
+      let k = try KickedSnapshotRecord(decoding: chunk.payload, baseOffset: offset)
+      guard let base = snapshots.indices.last, k.position >= snapshots[base].position else {
+        throw ReplayError.damaged("kicked snapshot at position \(k.position) comes before the snapshot it builds on")
+      }
+      if let last = kickedSnapshots.last, k.groupIndex <= last.record.groupIndex {
+        throw ReplayError.damaged(
+          "kicked snapshot of event group \(k.groupIndex) follows one of group \(last.record.groupIndex)")
+      }
+      for (page, hash) in k.changedPages where pages[hash] == nil || Int(page) >= pageCount {
+        throw ReplayError.damaged(
+          "kicked snapshot at position \(k.position) refers to page \(page) with unknown content \(hash)")
+      }
+      kickedSnapshots.append((k, base))
     case .end:
       let e = try EndRecord(decoding: chunk.payload, baseOffset: offset)
       end = e
@@ -129,6 +158,17 @@ public final class RecordingArchive {
     var map = [Hash128](repeating: PageTracker.zeroPageHash, count: pageCount)
     for s in snapshots[0...index] {
       for (page, hash) in s.changedPages where Int(page) < map.count { map[Int(page)] = hash }
+    }
+    return map
+  }
+
+  /// Full page map at kicked snapshot `index`: its position snapshot's map with the deltas of
+  /// that snapshot's kicked snapshots up to this one.
+  func pageMap(atKickedSnapshot index: Int) -> [Hash128] {
+    let base = kickedSnapshots[index].base
+    var map = pageMap(atSnapshot: base)
+    for k in kickedSnapshots[...index] where k.base == base {
+      for (page, hash) in k.record.changedPages where Int(page) < map.count { map[Int(page)] = hash }
     }
     return map
   }

@@ -24,6 +24,9 @@ extension RecordingArchive {
       gaps.isEmpty
       ? "" : ", spacing \(gaps.min() ?? 0)-\(gaps.max() ?? 0) exits (mean \(gaps.reduce(0, +) / UInt64(gaps.count)))"
     lines.append("snapshots      \(positions.count)\(spacing)")
+    if !kickedSnapshots.isEmpty {
+      lines.append("kicked         \(kickedSnapshots.count) snapshots at kicked points after long runs without exits")
+    }
     for (kind, s) in chunkStatistics.sorted(by: { $0.key < $1.key }) {
       lines.append(
         "  \(kind.padding(toLength: 9, withPad: " ", startingAt: 0)) \(s.count) chunks, \(s.stored) bytes stored, \(s.raw) bytes raw"

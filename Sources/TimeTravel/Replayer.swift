@@ -90,6 +90,28 @@ public final class Replayer {
   }()
   /// Why the last kicked-point search that had to be retried missed (for reports).
   private(set) var lastKickMiss: String?
+
+  /// When `run` restores a recorded kicked snapshot (`KickedSnapshotRecord`) instead of finding
+  /// its point by breakpoint hits.
+  public enum KickedSnapshotUse: Sendable, Equatable {
+    /// When the search runs out of its (shortened) allowance, and for the later points of the
+    /// same run without exits.
+    case fallback
+    /// Always: the point is not searched for.
+    case always
+    /// Never: every point is found by running to it.
+    case never
+  }
+  public var kickedSnapshotUse = KickedSnapshotUse.fallback
+  /// Kicked snapshots restored in place of a search (for reports).
+  public private(set) var kickedSnapshotsRestored = 0
+  /// The position whose kicked points are restored without a search: a search there already
+  /// ran out, and the guest is still in the same run without exits.
+  private var restoringKickedAt: UInt64?
+  /// The page map of the position snapshot the last restored kicked snapshot built on.
+  private var kickedBaseMap: (index: Int, map: [Hash128])?
+  /// Breakpoint-hit time a search may spend on a point that has a kicked snapshot to fall back to.
+  static let hitAllowanceBeforeKickedSnapshot: UInt64 = 2_000_000_000
   /// Kicks the vCPU when a kicked-point search overruns its budget: a missed hit in a guest
   /// that then spins without exits would otherwise never return from KVM_RUN.
   private let watchdog = HostEvents()
@@ -157,6 +179,39 @@ public final class Replayer {
     samples.index = Int(s.sampleIndex)
     platform.clock.source = samples
     if index == 0 && s.outputBytes == 0 { tap.resetToStart() } else { tap.reset(count: s.outputBytes) }
+  }
+
+  /// Restores kicked snapshot `index`: the instant of its kicked point, before its group is
+  /// delivered. Replay stands at that point's position: no exit lies between.
+  private func restore(kicked index: Int) throws {
+    let (k, base) = archive.kickedSnapshots[index]
+    let state: MachineState
+    do { state = try MachineState(decoding: k.state, baseOffset: 0) } catch {
+      throw ReplayError.damaged("kicked snapshot at position \(k.position): \(error)")
+    }
+    guard tap.count == k.outputBytes else {
+      throw ReplayError.divergence(
+        "console output at the kicked point after exit \(k.position) is \(tap.count) bytes, the recording says \(k.outputBytes)")
+    }
+    let baseMap: [Hash128]
+    if let cached = kickedBaseMap, cached.index == base { baseMap = cached.map } else {
+      baseMap = archive.pageMap(atSnapshot: base)
+      kickedBaseMap = (base, baseMap)
+    }
+    try tracker.harvest()
+    try tracker.restore(to: archive.pageMap(atKickedSnapshot: index), pages: pageContent)
+    try tracker.discardKVMDirtyLog()
+    tracker.markSnapshotReference(baseMap)
+    try state.restore(into: platform)
+    position = k.position
+    stepsSinceExit = nil
+    pendingVector = nil
+    debugModeKnown = false
+    nextGroup = Int(k.groupIndex)
+    samples.index = Int(k.sampleIndex)
+    samples.overrun = false
+    platform.clock.source = samples
+    kickedSnapshotsRestored += 1
   }
 
   /// Captures the current instant (whose instruction count must be known) as a checkpoint;
@@ -295,12 +350,21 @@ public final class Replayer {
       while nextGroup < archive.groups.count, archive.groups[nextGroup].position == position,
         let kick = archive.groups[nextGroup].kick
       {
+        let kickedSnapshot = kickedSnapshotUse == .never ? nil : archive.kickedSnapshotForGroup[nextGroup]
+        if let kickedSnapshot, kickedSnapshotUse == .always || restoringKickedAt == position {
+          try restore(kicked: kickedSnapshot)
+          try deliverGroups(kicked: true)
+          mayInject = true
+          try injectIfPossible()
+          continue
+        }
         let attempt = kickAttempts[nextGroup] ?? 0
         let way = kickSearchArmings[attempt]
         var search = KickPointSearch(
           platform: platform, tracker: tracker, arming: way ?? arming, afterExit: position, watchdog: watchdog,
           emulateUnmapped: { [unowned self] in try self.emulateUnmapped($0) })
         if let accessFilter { search.stopAtAccess = accessFilter }
+        if kickedSnapshot != nil { search.maxHitOverhead = Self.hitAllowanceBeforeKickedSnapshot }
         // The recording reached this point `gap` ns of guest time after the exit; allow a
         // generous multiple of that in host time (single-stepping is much slower).
         let delivered = archive.groups[nextGroup].actions.compactMap { a -> UInt64? in
@@ -315,6 +379,13 @@ public final class Replayer {
           found = try search.run(
             to: kick, hits: &kickSearchHits, singleStep: careful, budget: budget, alsoStopAt: breakpoints,
             pendingVector: pendingVector)
+        } catch let miss as KickPointSearch.Miss where kickedSnapshot != nil {
+          // The recording holds this instant: restore it, and the rest of this run without
+          // exits the same way (docs/determinism.md, "Kicked points").
+          lastKickMiss = "\(miss.error)"
+          try restore(kicked: kickedSnapshot ?? 0)
+          restoringKickedAt = position
+          found = .reached
         } catch let miss as KickPointSearch.Miss {
           // Some hosts drop a breakpoint hit now and then: go back to the last snapshot and
           // find this point again the next way (a patch, then single-stepping, which cannot
@@ -646,7 +717,7 @@ struct KickPointSearch {
   /// Host time a breakpoint hit's own exits count for beyond what is measured around them.
   static let hitAllowance: UInt64 = 1_000_000
   /// The most the hits may extend a search's budget.
-  static let maxHitOverhead: UInt64 = 60_000_000_000
+  var maxHitOverhead: UInt64 = 60_000_000_000
 
   struct Miss: Error {
     var error: ReplayError
@@ -673,7 +744,7 @@ struct KickPointSearch {
     if try matches(kick) { return .atStart }
     let started = HostClock.now()
     var deadline = started &+ budget
-    let lastDeadline = started &+ budget &+ Self.maxHitOverhead
+    let lastDeadline = started &+ budget &+ maxHitOverhead
     watchdog.arm(hostDeadline: deadline)
     defer { watchdog.arm(hostDeadline: nil) }
     func overdue() -> Bool { HostClock.now() >= deadline }

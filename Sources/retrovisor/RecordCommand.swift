@@ -33,6 +33,13 @@ struct RecordCommand: ParsableCommand {
     help: "Share of the run snapshots may pause the guest for: costly snapshots are spaced further apart.")
   var snapshotBudget: Double = Recorder.Options().snapshotBudget
 
+  @Option(
+    name: .customLong("kicked-snapshot-gap"),
+    help: ArgumentHelp(
+      "Host milliseconds the guest may run without an exit before a kicked point gets a snapshot of its own (0: every kicked point).",
+      valueName: "ms"))
+  var kickedSnapshotGap: Double = Double(Recorder.Options().kickedSnapshotGap) / 1e6
+
   @Flag(name: .shortAndLong, help: "Print what was recorded on stderr.")
   var verbose = false
 
@@ -41,6 +48,12 @@ struct RecordCommand: ParsableCommand {
 
   @Flag(name: .long, help: "With --gdb: stop at the first instruction and record as gdb runs the guest (like QEMU's -S).")
   var wait = false
+
+  func validate() throws {
+    guard kickedSnapshotGap >= 0, kickedSnapshotGap.isFinite else {
+      throw ValidationError("--kicked-snapshot-gap must be a number of milliseconds, 0 or more")
+    }
+  }
 
   func run() throws {
     throw ExitCode(execute())
@@ -55,6 +68,7 @@ struct RecordCommand: ParsableCommand {
       options.snapshotInterval = snapshotInterval * 1_000_000
       options.snapshotPages = snapshotPages
       options.snapshotBudget = snapshotBudget
+      options.kickedSnapshotGap = UInt64(min(kickedSnapshotGap * 1e6, 1e18))
       if let gdb {
         let (host, port) = try DebugCommand.parseListenAddress(gdb)
         return try Self.serveLive(machine: machine, to: output, options: options, host: host, port: port, wait: wait)
@@ -132,7 +146,7 @@ struct RecordCommand: ParsableCommand {
     if verbose {
       let s = runner.statistics
       printError(
-        "recorded \(output): \(runner.exitIndex) exits, \(recorder.snapshotCount) snapshots, \(recorder.bytesWritten) bytes, guest time \(String(format: "%.3f", Double(s.guestNanoseconds) / 1e9)) s"
+        "recorded \(output): \(runner.exitIndex) exits, \(recorder.snapshotCount) snapshots, \(recorder.costs.kickedSnapshots) kicked snapshots (\(recorder.costs.kickedSnapshotBytes) bytes, \(recorder.costs.kickedSnapshotNanoseconds / 1_000_000) ms), \(recorder.bytesWritten) bytes, guest time \(String(format: "%.3f", Double(s.guestNanoseconds) / 1e9)) s"
       )
     }
     return status

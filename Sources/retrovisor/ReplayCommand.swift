@@ -33,6 +33,13 @@ struct ReplayCommand: ParsableCommand {
   @Flag(name: .long, help: "Replay the intact part of a recording with a corrupt chunk instead of refusing it.")
   var salvage = false
 
+  @Option(
+    name: .customLong("kicked-snapshots"),
+    help: ArgumentHelp(
+      "When to restore the recording's snapshots at kicked points: fallback (when finding the point runs out of time, and for the rest of that run without exits), always, never.",
+      valueName: "when"))
+  var kickedSnapshots: KickedSnapshotChoice = .fallback
+
   @Flag(name: .shortAndLong, help: "Do not print the guest's console output.")
   var quiet = false
 
@@ -64,6 +71,7 @@ struct ReplayCommand: ParsableCommand {
       var console: ([UInt8]) -> Void = { bytes in writeConsole(bytes) }
       if quiet { console = { _ in } }
       let replayer = try Replayer(archive: archive, console: console)
+      replayer.kickedSnapshotUse = kickedSnapshots.use
       let stop: Replayer.Stop
       switch target {
       case .at(let p)?:
@@ -82,7 +90,9 @@ struct ReplayCommand: ParsableCommand {
       }
       try replayer.verifyEnd(stop)
       if verbose {
-        printError("replayed to position \(replayer.position): \(replayer.verifiedSnapshots) snapshot hashes verified")
+        printError(
+          "replayed to position \(replayer.position): \(replayer.verifiedSnapshots) snapshot hashes verified, \(replayer.kickedSnapshotsRestored) kicked snapshot(s) restored"
+        )
       }
       switch stop {
       case .reached(let p):
@@ -114,5 +124,18 @@ struct ReplayCommand: ParsableCommand {
       printError("\(error)")
     }
     return ExitStatus.hostError
+  }
+}
+
+/// `replay --kicked-snapshots`.
+enum KickedSnapshotChoice: String, ExpressibleByArgument, CaseIterable {
+  case fallback, always, never
+
+  var use: Replayer.KickedSnapshotUse {
+    switch self {
+    case .fallback: .fallback
+    case .always: .always
+    case .never: .never
+    }
   }
 }
