@@ -194,7 +194,9 @@ public final class Replayer {
         "console output at the kicked point after exit \(k.position) is \(tap.count) bytes, the recording says \(k.outputBytes)")
     }
     let baseMap: [Hash128]
-    if let cached = kickedBaseMap, cached.index == base { baseMap = cached.map } else {
+    if let cached = kickedBaseMap, cached.index == base {
+      baseMap = cached.map
+    } else {
       baseMap = archive.pageMap(atSnapshot: base)
       kickedBaseMap = (base, baseMap)
     }
