@@ -56,6 +56,11 @@ public struct NavigationCommands {
     case "snapshots":
       let positions = session.archive.snapshotPositions
       var out = ["\(positions.count) recording snapshot(s) at positions " + positions.map(String.init).joined(separator: ", ")]
+      let kicked = session.archive.kickedSnapshots
+      if !kicked.isEmpty {
+        let after = Set(kicked.map(\.record.position)).sorted().map(String.init).joined(separator: ", ")
+        out.append("\(kicked.count) kicked snapshot(s), at kicked points after exits \(after)")
+      }
       out.append(
         "\(session.checkpointCount) navigation checkpoint(s), \(session.checkpointBytes >> 10) KiB of \(session.options.checkpointBudget >> 20) MiB"
       )
