@@ -27,7 +27,9 @@ out=$(cd "$out" && pwd)
 
 need=()
 ls /boot/vmlinuz-*-cloud-amd64 >/dev/null 2>&1 || [ -n "${KERNEL:-}" ] || need+=(linux-image-cloud-amd64)
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx cttyhack || need+=(busybox-static)
+# grep reads the whole list: with -q it would stop at the match, busybox would die of SIGPIPE, and
+# pipefail would take that for a missing applet (apt-get update on every build).
+[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -x cttyhack >/dev/null || need+=(busybox-static)
 for tool in cpio:cpio lz4:lz4 zstd:zstd xz:xz-utils objdump:binutils; do
     command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
