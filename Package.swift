@@ -36,12 +36,14 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // What the test targets share: running a CLI child process with a deadline on every wait.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "MachineTests", dependencies: ["Machine"]),
-    .testTarget(name: "IntegrationTests", dependencies: ["Machine"]),
+    .testTarget(name: "IntegrationTests", dependencies: ["Machine", "TestSupport"]),
     .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
-    .testTarget(name: "TimeTravelTests", dependencies: ["TimeTravel", "Recording", "Machine"]),
+    .testTarget(name: "TimeTravelTests", dependencies: ["TimeTravel", "Recording", "Machine", "TestSupport"]),
     .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
-    .testTarget(name: "REPLTests", dependencies: ["REPL", "TimeTravel", "Machine"]),
+    .testTarget(name: "REPLTests", dependencies: ["REPL", "TimeTravel", "Machine", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension RecordingIntegrationTests {
@@ -19,17 +20,10 @@ extension RecordingIntegrationTests {
         for i in 0..<kills {
           let delay = Double.random(in: 0.05...0.6, using: &rng)
           let file = dir.path("killed-\(i).rvr")
-          let process = Process()
-          process.executableURL = URL(fileURLWithPath: Paths.retrovisor)
-          process.arguments = ["record", Paths.guest("ticks"), "-o", file]
-          process.standardInput = FileHandle.nullDevice
-          process.standardOutput = FileHandle.nullDevice
-          process.standardError = FileHandle.nullDevice
-          try process.run()
-          Thread.sleep(forTimeInterval: delay)
-          let killed = process.isRunning
-          if killed { kill(process.processIdentifier, SIGKILL) }
-          process.waitUntilExit()
+          // The run's timeout is the kill: it SIGKILLs the recorder at `delay` if still running.
+          let killed = try ChildProcess.run(
+            Paths.retrovisor, ["record", Paths.guest("ticks"), "-o", file], stdin: nil, timeout: delay
+          ).timedOut
           let what = String(format: "kill %d after %.3f s", i, delay) + (killed ? "" : " (record had finished)")
 
           guard let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? UInt64 else {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 // Helpers shared by the record/replay integration tests (RecordReplayTests, RecordingDamageTests,
@@ -121,55 +122,16 @@ func runTool(_ executable: String, _ arguments: [String], stdin: Data? = nil, ti
   var attempt = 0
   while true {
     do {
-      return try runToolOnce(executable, arguments, stdin: stdin, timeout: timeout)
-    } catch let error as NSError
-      where (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(ETXTBSY) && attempt < 100
-    {
+      let exit = try ChildProcess.run(executable, arguments, stdin: stdin, timeout: timeout)
+      return ToolResult(
+        status: exit.status, signaled: exit.signaled, stdoutData: exit.stdout,
+        stderr: String(decoding: exit.stderr, as: UTF8.self), timedOut: exit.timedOut)
+    } catch let error as ChildProcess.SpawnError where error.code == ETXTBSY && attempt < 100 {
       // The binary is being relinked by a concurrent `swift build`: wait for the linker to finish.
       attempt += 1
       Thread.sleep(forTimeInterval: 0.1)
     }
   }
-}
-
-private func runToolOnce(_ executable: String, _ arguments: [String], stdin: Data?, timeout: TimeInterval) throws
-  -> ToolResult
-{
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: executable)
-  process.arguments = arguments
-  let outPipe = Pipe()
-  let errPipe = Pipe()
-  let inPipe = Pipe()
-  process.standardOutput = outPipe
-  process.standardError = errPipe
-  process.standardInput = inPipe
-  try process.run()
-  if let stdin { inPipe.fileHandleForWriting.write(stdin) }
-  try inPipe.fileHandleForWriting.close()
-
-  let out = LockedBox(Data())
-  let err = LockedBox(Data())
-  let group = DispatchGroup()
-  DispatchQueue.global().async(group: group) { out.set(outPipe.fileHandleForReading.readDataToEndOfFile()) }
-  DispatchQueue.global().async(group: group) { err.set(errPipe.fileHandleForReading.readDataToEndOfFile()) }
-
-  // Wait for the exit on a semaphore rather than polling, so hundreds of short runs stay cheap.
-  let exited = DispatchSemaphore(value: 0)
-  DispatchQueue.global().async {
-    process.waitUntilExit()
-    exited.signal()
-  }
-  var timedOut = false
-  if exited.wait(timeout: .now() + timeout) == .timedOut {
-    timedOut = true
-    kill(process.processIdentifier, SIGKILL)
-    exited.wait()
-  }
-  group.wait()
-  return ToolResult(
-    status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
-    stdoutData: out.value, stderr: String(decoding: err.value, as: UTF8.self), timedOut: timedOut)
 }
 
 /// Runs the retrovisor CLI.

@@ -1,6 +1,7 @@
 import Foundation
 import Machine
 import Recording
+import TestSupport
 import Testing
 
 @testable import TimeTravel
@@ -45,15 +46,12 @@ final class RecordingCache: @unchecked Sendable {
     defer { lock.unlock() }
     if let f = files[guest] { return f }
     let file = dir.appendingPathComponent("\(guest).rvr").path
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: TestPaths.retrovisor)
-    p.arguments = ["record", TestPaths.guest(guest), "-o", file]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    p.waitUntilExit()
-    try #require(FileManager.default.fileExists(atPath: file), "recording \(guest) failed: status \(p.terminationStatus)")
+    let run = try ChildProcess.run(
+      TestPaths.retrovisor, ["record", TestPaths.guest(guest), "-o", file], stdin: nil, timeout: 120)
+    try #require(
+      !run.timedOut && FileManager.default.fileExists(atPath: file),
+      "recording \(guest) failed: status \(run.status)\(run.timedOut ? " (timed out)" : ""), stderr: \(String(decoding: run.stderr, as: UTF8.self))"
+    )
     files[guest] = file
     return file
   }
