@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -254,11 +255,30 @@ def test_attach_to_a_running_recording_and_interrupt_it(stub):
     gdbproc = subprocess.Popen(
         ["gdb", "-batch", "-nx", "-ex", "set confirm off", "-ex", "target remote 127.0.0.1:%d" % stub.port,
          "-ex", "monitor when", "-ex", "reverse-stepi", "-ex", "monitor when", "-ex", "continue", "-ex", "monitor when",
-         "-ex", "kill", os.path.join(GUESTS, "soak10.elf")],
+         "-ex", "kill", os.path.join(GUESTS, "soak60.elf")],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    time.sleep(3)
+    # Interrupt the continue once it runs: gdb sends it right after the second `monitor when`
+    # answer. A fixed delay raced gdb's start-up where that is slow (the stock-KVM test bed
+    # emulates user code), and there the guest also runs much faster: soak10 reached its end.
+    lines = []
+    continuing = threading.Event()
+
+    def pump():
+        for line in gdbproc.stdout:
+            lines.append(line)
+            if line.startswith("position ") and sum(l.startswith("position ") for l in lines) >= 2:
+                continuing.set()
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    if not continuing.wait(60):
+        gdbproc.kill()
+        raise Failure("gdb never got to the continue:\n" + "".join(lines))
+    time.sleep(1.0)
     gdbproc.send_signal(signal.SIGINT)
-    out, _ = gdbproc.communicate(timeout=60)
+    gdbproc.wait(timeout=60)
+    reader.join(10)
+    out = "".join(lines)
     if VERBOSE:
         print(out)
     # The frontier of a live recording: "(the live guest stands here: ...)".
@@ -287,7 +307,7 @@ TESTS = [
     ("ctrl_c_during_a_long_continue", "soak10", test_ctrl_c_during_a_long_continue),
     ("detach_and_attach_again", "corrupt", test_detach_and_attach_again),
     ("live_recording_with_wait", "corrupt-live", test_live_recording_with_wait),
-    ("attach_to_a_running_recording_and_interrupt_it", "soak10-running", test_attach_to_a_running_recording_and_interrupt_it),
+    ("attach_to_a_running_recording_and_interrupt_it", "soak60-running", test_attach_to_a_running_recording_and_interrupt_it),
 ]
 
 

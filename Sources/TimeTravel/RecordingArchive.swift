@@ -52,6 +52,7 @@ public final class RecordingArchive {
       let why = damage.map { ": \($0)" } ?? ""
       throw ReplayError.damaged("\(path) holds no initial snapshot\(why)")
     }
+    try checkSnapshotIndices()
     for (i, k) in kickedSnapshots.enumerated() {
       let g = Int(clamping: k.record.groupIndex)
       // A file cut short can hold the snapshot of a point whose group was never flushed.
@@ -61,6 +62,22 @@ public final class RecordingArchive {
           "kicked snapshot at position \(k.record.position) names event group \(g), which is not a kicked point there")
       }
       kickedSnapshotForGroup[g] = i
+    }
+  }
+
+  /// A snapshot names the event group and clock sample that come next. In a file cut short
+  /// they may lie past what was flushed; in an undamaged one, past the log is damage.
+  private func checkSnapshotIndices() throws {
+    guard damage == nil else { return }
+    let named =
+      snapshots.map { ("snapshot at position \($0.position)", $0.groupIndex, $0.sampleIndex) }
+      + kickedSnapshots.map { ("kicked snapshot at position \($0.record.position)", $0.record.groupIndex, $0.record.sampleIndex) }
+    for (what, group, sample) in named {
+      guard group <= UInt64(groups.count), sample <= UInt64(samples.count) else {
+        throw ReplayError.damaged(
+          "\(what) names event group \(group) and clock sample \(sample), but the log holds \(groups.count) groups and \(samples.count) samples"
+        )
+      }
     }
   }
 

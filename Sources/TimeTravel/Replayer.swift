@@ -106,7 +106,8 @@ public final class Replayer {
   /// Kicked snapshots restored in place of a search (for reports).
   public private(set) var kickedSnapshotsRestored = 0
   /// The position whose kicked points are restored without a search: a search there already
-  /// ran out, and the guest is still in the same run without exits.
+  /// ran out, and the guest is still in the same run without exits. Every restore of a
+  /// snapshot or checkpoint forgets it (the run is gone).
   private var restoringKickedAt: UInt64?
   /// The page map of the position snapshot the last restored kicked snapshot built on.
   private var kickedBaseMap: (index: Int, map: [Hash128])?
@@ -171,12 +172,14 @@ public final class Replayer {
     tracker.markSnapshotReference()
     try state.restore(into: platform)
     position = s.position
+    restoringKickedAt = nil
     stepsSinceExit = 0
     pendingVector = nil
     mayInject = true
     debugModeKnown = false
-    nextGroup = Int(s.groupIndex)
-    samples.index = Int(s.sampleIndex)
+    nextGroup = Int(clamping: s.groupIndex)
+    samples.index = Int(clamping: s.sampleIndex)
+    samples.overrun = false  // an overrun seen after this instant is undone with it
     platform.clock.source = samples
     if index == 0 && s.outputBytes == 0 { tap.resetToStart() } else { tap.reset(count: s.outputBytes) }
   }
@@ -209,8 +212,8 @@ public final class Replayer {
     stepsSinceExit = nil
     pendingVector = nil
     debugModeKnown = false
-    nextGroup = Int(k.groupIndex)
-    samples.index = Int(k.sampleIndex)
+    nextGroup = Int(clamping: k.groupIndex)
+    samples.index = Int(clamping: k.sampleIndex)
     samples.overrun = false
     platform.clock.source = samples
     kickedSnapshotsRestored += 1
@@ -253,6 +256,7 @@ public final class Replayer {
     try c.state.restore(into: platform)
     debugModeKnown = false
     position = c.position.exit
+    restoringKickedAt = nil
     stepsSinceExit = c.position.instructions
     pendingVector = c.pendingVector
     mayInject = c.mayInject
@@ -353,7 +357,10 @@ public final class Replayer {
         let kick = archive.groups[nextGroup].kick
       {
         let kickedSnapshot = kickedSnapshotUse == .never ? nil : archive.kickedSnapshotForGroup[nextGroup]
-        if let kickedSnapshot, kickedSnapshotUse == .always || restoringKickedAt == position {
+        // Restoring without a search skips the guest's run to the point: not while a
+        // breakpoint or watchpoint could stop in it.
+        let watching = !breakpoints.isEmpty || accessFilter != nil
+        if let kickedSnapshot, !watching, kickedSnapshotUse == .always || restoringKickedAt == position {
           try restore(kicked: kickedSnapshot)
           try deliverGroups(kicked: true)
           mayInject = true
@@ -381,11 +388,12 @@ public final class Replayer {
           found = try search.run(
             to: kick, hits: &kickSearchHits, singleStep: careful, budget: budget, alsoStopAt: breakpoints,
             pendingVector: pendingVector)
-        } catch let miss as KickPointSearch.Miss where kickedSnapshot != nil {
+        } catch let miss as KickPointSearch.Miss where miss.ranOut && kickedSnapshot != nil {
           // The recording holds this instant: restore it, and the rest of this run without
-          // exits the same way (docs/determinism.md, "Kicked points").
+          // exits the same way when nothing watches it (docs/determinism.md, "Kicked points").
+          guard let kickedSnapshot else { throw miss.error }
           lastKickMiss = "\(miss.error)"
-          try restore(kicked: kickedSnapshot ?? 0)
+          try restore(kicked: kickedSnapshot)
           restoringKickedAt = position
           found = .reached
         } catch let miss as KickPointSearch.Miss {
@@ -455,7 +463,6 @@ public final class Replayer {
   /// the current instant first. Stepping agrees with `run`: the same deliveries at the same
   /// states, so the snapshots it passes still verify.
   public func step() throws -> Step {
-    let vcpu = platform.vcpu
     lastStepAccesses = []
     if let request = platform.stop.request { return .finished(outcome(of: request)) }
     if atEndOfLog { return .endOfLog(position) }
@@ -727,6 +734,10 @@ struct KickPointSearch {
     /// loop until the hits' allowance ran out (a `hlt` patch or single steps stop as often,
     /// at a higher cost each).
     var retry = true
+    /// The search ran out of time (its budget or its hits' allowance) without a wrong turn.
+    /// Only then may a kicked snapshot stand in for the point: another exit first, or an
+    /// unreadable interrupt table, is a divergence or a dropped hit, which a restore would hide.
+    var ranOut = false
   }
 
   enum Found: Equatable {
@@ -761,7 +772,7 @@ struct KickPointSearch {
     let timeout = Miss(
       error: .divergence(
         "the kicked point after exit \(afterExit) (rip 0x\(String(rip, radix: 16))) was not reached within \(budget / 1_000_000) ms"
-      ))
+      ), ranOut: true)
     let armed = [rip] + alsoStopAt.filter { $0 != rip }
     defer { try? arming.set(nil) }
     if singleStep || armed.count > arming.capacity {
@@ -803,7 +814,7 @@ struct KickPointSearch {
         throw Miss(
           error: .divergence(
             "the kicked point after exit \(afterExit) (rip 0x\(String(rip, radix: 16))) was not reached in \(hits - hitsBefore) breakpoint hits (\((HostClock.now() &- started) / 1_000_000_000) s): the guest runs a loop through that address without exits, and each pass is a hit (docs/determinism.md, \"Kicked points\")"
-          ), retry: false)
+          ), retry: false, ranOut: true)
       }
       let exited = HostClock.now()
       switch exit {

@@ -41,18 +41,20 @@ final class RecordingCache: @unchecked Sendable {
     return d
   }()
 
-  func recording(of guest: String) throws -> String {
+  /// A recording of `guest`, made with `record`'s `options` added (one file per combination).
+  func recording(of guest: String, options: [String] = []) throws -> String {
     lock.lock()
     defer { lock.unlock() }
-    if let f = files[guest] { return f }
-    let file = dir.appendingPathComponent("\(guest).rvr").path
+    let key = ([guest] + options).joined(separator: " ")
+    if let f = files[key] { return f }
+    let file = dir.appendingPathComponent("\(guest)-\(files.count).rvr").path
     let run = try ChildProcess.run(
-      TestPaths.retrovisor, ["record", TestPaths.guest(guest), "-o", file], stdin: nil, timeout: 120)
+      TestPaths.retrovisor, ["record", TestPaths.guest(guest), "-o", file] + options, stdin: nil, timeout: 120)
     try #require(
       !run.timedOut && FileManager.default.fileExists(atPath: file),
       "recording \(guest) failed: status \(run.status)\(run.timedOut ? " (timed out)" : ""), stderr: \(String(decoding: run.stderr, as: UTF8.self))"
     )
-    files[guest] = file
+    files[key] = file
     return file
   }
 
