@@ -24,6 +24,9 @@ Options:
                        run CMD with bash inside the test bed instead of the checks; its
                        status is the script's status
   --timeout SECONDS    end the whole QEMU run after this long (default 3600; --smoke 1200)
+  --kernel VMLINUZ     boot this kernel in QEMU instead of the newest /boot/vmlinuz-*-cloud-amd64;
+                       its modules from ../lib/modules/VERSION beside its boot/ (an extracted
+                       .deb works); the Linux guest of the linux check is not changed by it
   --memory SIZE        guest memory for QEMU (default 4G)
   --smp N              QEMU vCPUs (default 2)
   --env NAME=VALUE     export this inside the test bed (repeatable), e.g. RETROVISOR_REPLAYS=3
@@ -35,7 +38,7 @@ EOF
 }
 
 checks_dir=scripts/testbed/checks
-smoke=0 build=1 timeout_s="" memory=4G smp=2 run_cmd="" mode=checks
+smoke=0 build=1 timeout_s="" memory=4G smp=2 run_cmd="" mode=checks kernel=""
 selected=() envs=()
 while (($#)); do
   case "$1" in
@@ -46,6 +49,7 @@ while (($#)); do
     --run=* | --shell=*) run_cmd=${1#*=}; mode=run ;;
     --timeout) timeout_s=$2; shift ;;
     --memory) memory=$2; shift ;;
+    --kernel) kernel=$2; shift ;;
     --smp) smp=$2; shift ;;
     --env) envs+=("$2"); shift ;;
     --no-build) build=0 ;;
@@ -72,10 +76,18 @@ stamp() { echo "testbed: [$(($(date +%s) - t_start))s] $*" >&2; }
 bash scripts/testbed/install-host.sh || die "could not install the host packages (see above)"
 
 # The cloud kernel, found by globbing so a new Debian point release needs no edit here.
-vmlinuz=$(ls -1 /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
-[ -n "$vmlinuz" ] || die "no /boot/vmlinuz-*-cloud-amd64 after installing linux-image-cloud-amd64"
-kver=${vmlinuz#/boot/vmlinuz-}
-moddir=/lib/modules/$kver
+if [ -n "$kernel" ]; then
+  [ -f "$kernel" ] || die "--kernel $kernel: no such file"
+  vmlinuz=$(cd "$(dirname "$kernel")" && pwd)/$(basename "$kernel")
+  kver=$(basename "$vmlinuz")
+  kver=${kver#vmlinuz-}
+  moddir=$(dirname "$(dirname "$vmlinuz")")/lib/modules/$kver
+else
+  vmlinuz=$(ls -1 /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
+  [ -n "$vmlinuz" ] || die "no /boot/vmlinuz-*-cloud-amd64 after installing linux-image-cloud-amd64"
+  kver=${vmlinuz#/boot/vmlinuz-}
+  moddir=/lib/modules/$kver
+fi
 [ -d "$moddir" ] || die "no $moddir for $vmlinuz"
 
 # --- 2. Build ---------------------------------------------------------------------------------

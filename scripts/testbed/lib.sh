@@ -15,7 +15,7 @@
 #                                      /testbed/repo names the tree they sit in)
 
 # Runs Swift Testing tests from the test binary; arguments are --filter regexes, or --skip REGEX
-# (passed through). With --smoke,
+# and --no-parallel (passed through). With --smoke,
 # the tests listed in /testbed/known-failures (failing on stock KVM today, each with its
 # reason) are skipped, so CI guards what passes; the full run runs and reports them all.
 tb_swift_test() {
@@ -23,6 +23,7 @@ tb_swift_test() {
   while (($#)); do
     case "$1" in
       --skip) args+=(--skip "$2"); shift ;;
+      --no-parallel) args+=(--no-parallel) ;;
       *) args+=(--filter "$1") ;;
     esac
     shift
