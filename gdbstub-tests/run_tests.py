@@ -264,9 +264,11 @@ def test_attach_to_a_running_recording_and_interrupt_it(stub):
     continuing = threading.Event()
 
     def pump():
+        answers = 0
         for line in gdbproc.stdout:
             lines.append(line)
-            if line.startswith("position ") and sum(l.startswith("position ") for l in lines) >= 2:
+            answers += line.startswith("position ")
+            if answers >= 2:
                 continuing.set()
 
     reader = threading.Thread(target=pump, daemon=True)

@@ -341,6 +341,9 @@ public final class Replayer {
   ) throws -> Stop {
     let vcpu = platform.vcpu
     precondition(breakpoints.count <= arming.capacity, "run mode arms at most breakpointCapacity breakpoints")
+    // Restoring a kicked snapshot without a search skips the guest's run to its point: not
+    // while a breakpoint or watchpoint could stop in it.
+    let watching = !breakpoints.isEmpty || accessFilter != nil
     while true {
       if let target, position >= target, stepsSinceExit == 0 { return .reached(position) }
       if let request = platform.stop.request { return .finished(outcome(of: request)) }
@@ -357,9 +360,6 @@ public final class Replayer {
         let kick = archive.groups[nextGroup].kick
       {
         let kickedSnapshot = kickedSnapshotUse == .never ? nil : archive.kickedSnapshotForGroup[nextGroup]
-        // Restoring without a search skips the guest's run to the point: not while a
-        // breakpoint or watchpoint could stop in it.
-        let watching = !breakpoints.isEmpty || accessFilter != nil
         if let kickedSnapshot, !watching, kickedSnapshotUse == .always || restoringKickedAt == position {
           try restore(kicked: kickedSnapshot)
           try deliverGroups(kicked: true)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Boots every test guest with `retrovisor run` on /dev/kvm and checks its exact console output.
@@ -6,7 +7,7 @@ import Testing
 struct GuestRunTests {
   @Test(arguments: guestExpectations)
   func guestRunsToItsExpectedOutput(_ guest: GuestExpectation) throws {
-    let result = try retrovisor(["run", Paths.guest(guest.name)], stdin: guest.input.map { Data($0.utf8) }, timeout: 30)
+    let result = try retrovisor(["run", TestPaths.guest(guest.name)], stdin: guest.input.map { Data($0.utf8) }, timeout: 30)
     #expect(!result.timedOut)
     #expect(result.stdout == guest.output)
     #expect(result.status == guest.status, "stderr: \(result.stderr)")
@@ -15,14 +16,14 @@ struct GuestRunTests {
   @Test func echoTakesInputArrivingWhileItRuns() throws {
     // Input through a shell pipe that trickles lines in with pauses, not all at once.
     let script =
-      "(sleep 0.3; printf 'one\\n'; sleep 0.2; printf 'two\\nquit\\n') | '\(Paths.retrovisor)' run '\(Paths.guest("echo"))'"
+      "(sleep 0.3; printf 'one\\n'; sleep 0.2; printf 'two\\nquit\\n') | '\(TestPaths.retrovisor)' run '\(TestPaths.guest("echo"))'"
     let result = try runProcess("/bin/sh", ["-c", script], timeout: 30)
     #expect(result.stdout == "echo ready\necho: one\necho: two\nbye\n")
     #expect(result.status == 1)
   }
 
   @Test func verboseReportsStatisticsAndTheSpinGuestWasPreempted() throws {
-    let result = try retrovisor(["run", "--verbose", Paths.guest("spin")], timeout: 30)
+    let result = try retrovisor(["run", "--verbose", TestPaths.guest("spin")], timeout: 30)
     #expect(result.status == 1)
     #expect(result.stderr.contains("Multiboot ELF32 kernel"))
     // The spin guest never exits on its own while waiting: most of its ticks arrive through

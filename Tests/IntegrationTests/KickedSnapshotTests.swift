@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension RecordingIntegrationTests {
@@ -14,7 +15,7 @@ extension RecordingIntegrationTests {
       try withTemporaryDirectory("kicked-snapshots") { dir in
         let file = dir.path("spin.rvr")
         let recorded = try runRetrovisor(
-          ["record", Paths.guest("spin"), "-o", file, "--kicked-snapshot-gap", "0"], timeout: 60)
+          ["record", TestPaths.guest("spin"), "-o", file, "--kicked-snapshot-gap", "0"], timeout: 60)
         try #require(recorded.status == spin.status && recorded.stdout == spin.output, "record: \(recorded)")
 
         let info = try runRetrovisor(["info", file], timeout: 30)
@@ -53,7 +54,8 @@ extension RecordingIntegrationTests {
     @Test func badKickedSnapshotOptionsAreRefused() throws {
       let replay = try runRetrovisor(["replay", "--kicked-snapshots", "sometimes", "/nonexistent.rvr"], timeout: 30)
       #expect(replay.status == 64 && replay.stderr.contains("sometimes"), "\(replay)")
-      let record = try runRetrovisor(["record", Paths.guest("spin"), "-o", "/dev/null", "--kicked-snapshot-gap=-1"], timeout: 30)
+      let record = try runRetrovisor(
+        ["record", TestPaths.guest("spin"), "-o", "/dev/null", "--kicked-snapshot-gap=-1"], timeout: 30)
       #expect(record.status == 64 && record.stderr.contains("--kicked-snapshot-gap"), "\(record)")
     }
   }

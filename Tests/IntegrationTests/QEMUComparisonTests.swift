@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The same guest files under QEMU (TCG) must print exactly what they print under Retrovisor.
@@ -8,7 +9,7 @@ struct QEMUComparisonTests {
 
   @Test(.enabled(if: qemuAvailable, "qemu-system-x86_64 is not installed"), arguments: guestExpectations)
   func sameOutputAsQEMU(_ guest: GuestExpectation) throws {
-    let script = Paths.root.appendingPathComponent("guests/run-qemu.sh").path
+    let script = TestPaths.root.appendingPathComponent("guests/run-qemu.sh").path
     let inputFile: String
     if let input = guest.input {
       inputFile = FileManager.default.temporaryDirectory.appendingPathComponent("rv-qemu-\(guest.name).txt").path
@@ -17,7 +18,7 @@ struct QEMUComparisonTests {
       inputFile = "/dev/null"
     }
     let qemu = try runProcess("/bin/bash", [script, guest.name, inputFile], timeout: 60)
-    let ours = try retrovisor(["run", Paths.guest(guest.name)], stdin: guest.input.map { Data($0.utf8) }, timeout: 30)
+    let ours = try retrovisor(["run", TestPaths.guest(guest.name)], stdin: guest.input.map { Data($0.utf8) }, timeout: 30)
     #expect(qemu.stdout == guest.output, "QEMU stderr: \(qemu.stderr)")
     #expect(ours.stdout == qemu.stdout)
     #expect(ours.status == qemu.status)

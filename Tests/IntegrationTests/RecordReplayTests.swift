@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension RecordingIntegrationTests {
@@ -86,13 +87,13 @@ extension RecordingIntegrationTests {
         let recorded = try recordGuest(guestExpectations[0], to: file, using: &rng)
         #expect(recorded.status == 1, "record: \(recorded)")
 
-        let wrong = try runRetrovisor(["replay", file, "--image", Paths.guest("ticks")], timeout: 30)
+        let wrong = try runRetrovisor(["replay", file, "--image", TestPaths.guest("ticks")], timeout: 30)
         #expect(wrong.status == 2, "\(wrong)")
         #expect(wrong.stderr.contains("is not the image this recording was made from"), "\(wrong)")
         #expect(wrong.stdout.isEmpty, "a refused replay printed console output: \(wrong.stdout.debugDescription)")
         #expect(!wrong.crashed)
 
-        let right = try runRetrovisor(["replay", file, "--image", Paths.guest("hello")], timeout: 30)
+        let right = try runRetrovisor(["replay", file, "--image", TestPaths.guest("hello")], timeout: 30)
         #expect(right.status == 1, "\(right)")
         #expect(right.stdout == "Hello from Retrovisor guest\n")
       }

@@ -22,7 +22,7 @@ extension RecordingIntegrationTests {
           let file = dir.path("killed-\(i).rvr")
           // The run's timeout is the kill: it SIGKILLs the recorder at `delay` if still running.
           let killed = try ChildProcess.run(
-            Paths.retrovisor, ["record", Paths.guest("ticks"), "-o", file], stdin: nil, timeout: delay
+            TestPaths.retrovisor, ["record", TestPaths.guest("ticks"), "-o", file], stdin: nil, timeout: delay
           ).timedOut
           let what = String(format: "kill %d after %.3f s", i, delay) + (killed ? "" : " (record had finished)")
 

@@ -136,7 +136,7 @@ func runTool(_ executable: String, _ arguments: [String], stdin: Data? = nil, ti
 
 /// Runs the retrovisor CLI.
 func runRetrovisor(_ arguments: [String], stdin: Data? = nil, timeout: TimeInterval = 60) throws -> ToolResult {
-  try runTool(Paths.retrovisor, arguments, stdin: stdin, timeout: timeout)
+  try runTool(TestPaths.retrovisor, arguments, stdin: stdin, timeout: timeout)
 }
 
 /// Quotes `s` for /bin/sh.
@@ -187,7 +187,7 @@ func recordGuest(
   _ guest: GuestExpectation, to file: String, using rng: inout SeededGenerator, timeout: TimeInterval = 60
 ) throws -> ToolResult {
   guard let input = guest.input else {
-    return try runRetrovisor(["record", Paths.guest(guest.name), "-o", file], timeout: timeout)
+    return try runRetrovisor(["record", TestPaths.guest(guest.name), "-o", file], timeout: timeout)
   }
   let bytes = Array(input.utf8)
   var cuts = Set<Int>()
@@ -200,7 +200,7 @@ func recordGuest(
     script += String(format: "sleep %.3f; ", delay) + "printf \(shellQuoted(piece)); "
   }
   script +=
-    ") | \(shellQuoted(Paths.retrovisor)) record \(shellQuoted(Paths.guest(guest.name))) -o \(shellQuoted(file))"
+    ") | \(shellQuoted(TestPaths.retrovisor)) record \(shellQuoted(TestPaths.guest(guest.name))) -o \(shellQuoted(file))"
   return try runTool("/bin/sh", ["-c", script], timeout: timeout)
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Bad input and crashing guests: a clear message on stderr and a non-zero status, never a trap.
@@ -25,7 +26,7 @@ struct RunErrorTests {
   }
 
   @Test func truncatedELFNamesTheProblem() throws {
-    let full = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Paths.guest("hello"))))
+    let full = try [UInt8](Data(contentsOf: URL(fileURLWithPath: TestPaths.guest("hello"))))
     // Keep the Multiboot header (at 0x1000) but cut the loadable segments short.
     let path = try temporaryFile("truncated.elf", Array(full.prefix(0x1100)))
     let result = try retrovisor(["run", path])
@@ -35,17 +36,17 @@ struct RunErrorTests {
   }
 
   @Test func missingKVMDevice() throws {
-    let result = try retrovisor(["run", "--kvm", "/nonexistent/kvm", Paths.guest("hello")])
+    let result = try retrovisor(["run", "--kvm", "/nonexistent/kvm", TestPaths.guest("hello")])
     #expect(result.status == 2)
     #expect(result.stderr.contains("open /nonexistent/kvm failed"))
     #expect(result.stderr.contains("KVM is not available"))
   }
 
   @Test func badMemorySize() throws {
-    let result = try retrovisor(["run", "--memory", "lots", Paths.guest("hello")])
+    let result = try retrovisor(["run", "--memory", "lots", TestPaths.guest("hello")])
     #expect(result.status != 0)
     #expect(result.stderr.contains("--memory 'lots' is not a size"))
-    let tooBig = try retrovisor(["run", "--memory", "8G", Paths.guest("hello")])
+    let tooBig = try retrovisor(["run", "--memory", "8G", TestPaths.guest("hello")])
     #expect(tooBig.status == 2)
     #expect(tooBig.stderr.contains("memory must be between 1 MiB and 3 GiB"))
   }

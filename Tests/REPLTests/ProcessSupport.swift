@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A retrovisor process with a pipe for stdin and one pipe for both stdout and stderr (the
 /// REPL writes unbuffered, so their order is kept).

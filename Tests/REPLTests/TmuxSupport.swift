@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A REPL on a pseudo-terminal: a detached tmux session on a private server, driven with
 /// `send-keys` and read back with `capture-pane` (the screen as the user sees it).

@@ -1,5 +1,6 @@
 import Foundation
 import Machine
+import TestSupport
 
 /// The symbol table of a test guest (they carry their symbols).
 func guestSymbols(_ guest: String) throws -> ELFSymbolTable {
