@@ -113,7 +113,14 @@ else
     port=$((20000 + $$ % 20000))
     "$RETROVISOR" debug "$WORK/linux.rvr" --gdb "127.0.0.1:$port" >"$WORK/debug.out" 2>&1 &
     stub=$!
-    sleep 2
+    # Until the stub listens: opening a 55 MB recording took longer than a fixed 2 s once, and
+    # gdb's connection then timed out.
+    waited=0
+    until grep -q 'listening on' "$WORK/debug.out" 2>/dev/null; do
+        kill -0 "$stub" 2>/dev/null && [ "$waited" -lt "$LINUX_TIMEOUT" ] || break
+        sleep 1
+        waited=$((waited + 1))
+    done
     # The first hit of the handler, three instructions on, one back, then back to the hit.
     timeout "$LINUX_TIMEOUT" gdb -nx -batch \
         -ex 'set pagination off' -ex 'set architecture i386:x86-64' \
